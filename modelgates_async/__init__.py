@@ -1,5 +1,63 @@
-"""modelgates-async: the async-first Python SDK for ModelGates API-key management."""
+"""modelgates-async: the async-first Python SDK for ModelGates API-key management.
 
+>>> async with AsyncModelGates() as mg:            # MODELGATES_API_KEY from the environment
+...     created = await mg.api_keys.create("Tenant 42", limit=50, limit_reset="monthly")
+"""
+
+from modelgates_async._client import DEFAULT_BASE_URL, AsyncModelGates
+from modelgates_async._retry import RetryConfig
+from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._version import __version__
+from modelgates_async.errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    InternalServerError,
+    InvalidRequestError,
+    ModelGatesError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from modelgates_async.models import (
+    APIKey,
+    CreatedKey,
+    CurrentKey,
+    FreeModelDailyRequests,
+    KeyBudget,
+    LimitReset,
+    RateLimitInfo,
+)
+from modelgates_async.resources.keys import AsyncAPIKeys
 
-__all__ = ["__version__"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIKey",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncAPIKeys",
+    "AsyncModelGates",
+    "AuthenticationError",
+    "BadRequestError",
+    "CreatedKey",
+    "CurrentKey",
+    "FreeModelDailyRequests",
+    "InternalServerError",
+    "InvalidRequestError",
+    "KeyBudget",
+    "LimitReset",
+    "ModelGatesError",
+    "NotFoundError",
+    "NotGiven",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RateLimitInfo",
+    "RetryConfig",
+    "__version__",
+]

@@ -1,0 +1,174 @@
+"""AsyncModelGates: configuration, the aiohttp session and the resource namespaces."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+
+import aiohttp
+from yarl import URL
+
+from modelgates_async._retry import RetryConfig
+from modelgates_async._transport import Transport
+from modelgates_async._validation import check_timeout
+from modelgates_async._version import __version__
+from modelgates_async.errors import InvalidRequestError, ModelGatesError
+from modelgates_async.models import mask_secret
+from modelgates_async.resources.keys import AsyncAPIKeys
+
+__all__ = ["DEFAULT_BASE_URL", "AsyncModelGates"]
+
+DEFAULT_BASE_URL = "https://modelgates.ai/api/v1"
+API_KEY_ENV = "MODELGATES_API_KEY"
+BASE_URL_ENV = "MODELGATES_BASE_URL"
+_DEFAULT_RETRIES = RetryConfig()
+_USER_AGENT = (
+    f"modelgates-async/{__version__} "
+    f"python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+)
+
+
+class AsyncModelGates:
+    """Async client of the ModelGates API-key management API.
+
+    ``api_key`` falls back to ``$MODELGATES_API_KEY`` and ``base_url`` to
+    ``$MODELGATES_BASE_URL``, then ``https://modelgates.ai/api/v1``. ``timeout`` bounds each
+    attempt (seconds); ``retries`` says how failures are retried (see :class:`RetryConfig`
+    for the bound on a whole call). ``http_referer``, ``app_title`` and ``app_categories``
+    are sent as attribution headers. A ``session`` you pass in stays yours: it is used, never
+    closed. Use ``async with`` or call :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        retries: RetryConfig = _DEFAULT_RETRIES,
+        http_referer: str | None = None,
+        app_title: str | None = None,
+        app_categories: str | Sequence[str] | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        if api_key is None:
+            api_key = os.environ.get(API_KEY_ENV) or None
+        if api_key is None:
+            raise ModelGatesError(
+                "No API key: pass api_key=... or set the MODELGATES_API_KEY environment "
+                "variable to your ModelGates management key."
+            )
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise InvalidRequestError("api_key must be a non-empty string", argument="api_key")
+        if not isinstance(retries, RetryConfig):
+            raise InvalidRequestError(
+                f"retries must be a RetryConfig, got {type(retries).__name__}", argument="retries"
+            )
+        self._api_key = api_key
+        self.base_url = _normalize_base_url(
+            base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        )
+        self.timeout = check_timeout(timeout)
+        self.retries = retries
+        self._session = session
+        self._owns_session = session is None
+        self._session_lock: asyncio.Lock | None = None
+        self._closed = False
+        headers = _build_headers(
+            api_key, http_referer, app_title, app_categories, default_headers or {}
+        )
+        self._transport = Transport(
+            base_url=self.base_url,
+            headers=headers,
+            get_session=self._get_session,
+            secrets=(api_key,),
+        )
+        self.api_keys = AsyncAPIKeys(self._transport, timeout=self.timeout, retries=retries)
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncModelGates(base_url={self.base_url!r}, api_key={mask_secret(self._api_key)!r})"
+        )
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` ran."""
+        return self._closed
+
+    async def _get_session(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is not None and not session.closed:
+            return session
+        if self._closed:
+            raise ModelGatesError("This AsyncModelGates client is closed; create a new one.")
+        if not self._owns_session:
+            raise ModelGatesError("The aiohttp session passed to AsyncModelGates is closed.")
+        # Created lazily inside the running loop: aiohttp binds a session to its loop.
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=256, enable_cleanup_closed=False),
+            raise_for_status=False,
+        )
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the session this client created (a session passed in is left open)."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session and not session.closed:
+            await session.close()
+
+    async def __aenter__(self) -> AsyncModelGates:
+        if self._closed:
+            raise ModelGatesError("This AsyncModelGates client is closed; create a new one.")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _normalize_base_url(base_url: str) -> str:
+    if not isinstance(base_url, str) or not base_url.strip():
+        raise InvalidRequestError("base_url must be a non-empty URL", argument="base_url")
+    url = URL(base_url.strip())
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InvalidRequestError(
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {base_url!r}",
+            argument="base_url",
+        )
+    if url.user or url.password:
+        raise InvalidRequestError(
+            "base_url must not contain credentials; pass api_key instead", argument="base_url"
+        )
+    # Encoded form, no trailing slash: paths are appended as "/keys/<hash>".
+    return str(url.with_query(None).with_fragment(None)).rstrip("/")
+
+
+def _build_headers(
+    api_key: str,
+    http_referer: str | None,
+    app_title: str | None,
+    app_categories: str | Sequence[str] | None,
+    default_headers: Mapping[str, str],
+) -> dict[str, str]:
+    headers = {"User-Agent": _USER_AGENT, "Accept": "application/json"}
+    headers.update(default_headers)
+    if http_referer:
+        headers["HTTP-Referer"] = http_referer
+    if app_title:
+        headers["X-ModelGates-Title"] = app_title
+    if app_categories:
+        headers["X-ModelGates-Categories"] = (
+            app_categories if isinstance(app_categories, str) else ",".join(app_categories)
+        )
+    # Set last so default_headers cannot replace the credentials by accident.
+    headers["Authorization"] = f"Bearer {api_key}"
+    return headers

@@ -1,0 +1,278 @@
+"""Records returned by the API, and the one private cattrs converter that builds them.
+
+Records are frozen attrs classes with slots. Unknown fields in a response are ignored (the
+API may grow); a missing required field or a value of the wrong type raises
+:class:`~modelgates_async.errors.APIResponseValidationError` naming the field.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+
+from modelgates_async.errors import APIResponseValidationError
+
+__all__ = [
+    "APIKey",
+    "CreatedKey",
+    "CurrentKey",
+    "FreeModelDailyRequests",
+    "KeyBudget",
+    "LimitReset",
+    "RateLimitInfo",
+    "mask_secret",
+]
+
+T = TypeVar("T")
+
+
+class LimitReset(str, enum.Enum):
+    """How often a key's spending limit resets (midnight UTC; weeks run Monday–Sunday)."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def mask_secret(secret: str) -> str:
+    """Mask a key for display as the API's labels do: ``sk-mg-v1-abc...123``.
+
+    Only the scheme prefix and three characters at each end show; anything that is not
+    long enough to keep most of it hidden is masked whole.
+    """
+    if len(secret) < 24:
+        return "***"
+    prefix_end = secret.rfind("-", 0, 12) + 1  # "sk-mg-v1-" is a scheme, not secret
+    return f"{secret[: prefix_end + 3]}...{secret[-3:]}"
+
+
+@attrs.frozen
+class APIKey:
+    """An API key record as the management endpoints return it (``/keys``).
+
+    ``limit_remaining`` is ``None`` when the key has no limit. Usage figures are in USD;
+    ``*_daily``/``*_weekly``/``*_monthly`` cover the current UTC day, Monday–Sunday week
+    and month.
+    """
+
+    hash: str
+    name: str
+    label: str
+    disabled: bool
+    limit: float | None
+    limit_remaining: float | None
+    limit_reset: LimitReset | None
+    include_byok_in_limit: bool
+    usage: float
+    usage_daily: float
+    usage_weekly: float
+    usage_monthly: float
+    byok_usage: float
+    byok_usage_daily: float
+    byok_usage_weekly: float
+    byok_usage_monthly: float
+    created_at: datetime
+    updated_at: datetime | None
+    creator_user_id: str | None
+    workspace_id: str
+    # The seeds do not list these three; a server that omits them still parses.
+    expires_at: datetime | None = None
+    external_user: str | None = None
+    last_used_at: datetime | None = None
+
+
+@attrs.frozen
+class CreatedKey:
+    """A key just created: ``key`` is the secret, shown this once; ``data`` is its record.
+
+    The secret never appears in ``repr()`` or ``str()``; read ``.key`` to hand it on.
+    """
+
+    key: str = attrs.field(repr=False)
+    data: APIKey
+
+    def __repr__(self) -> str:
+        return f"CreatedKey(key={mask_secret(self.key)!r}, data={self.data!r})"
+
+    __str__ = __repr__
+
+
+@attrs.frozen
+class KeyBudget:
+    """One spending budget that applies to the current key."""
+
+    budget_id: str
+    guardrail_id: str | None
+    include_byok: bool
+    limit_usd: float
+    remaining_usd: float
+    reset_interval: str | None
+    resets_at: datetime | None
+    scope: str
+    spend_usd: float
+
+
+@attrs.frozen
+class FreeModelDailyRequests:
+    """Daily request allowance on free models."""
+
+    limit: int
+    remaining: int
+    used: int
+
+
+@attrs.frozen
+class RateLimitInfo:
+    """Deprecated request rate limit of the current key (kept for completeness)."""
+
+    interval: str
+    note: str
+    requests: int
+
+
+@attrs.frozen
+class CurrentKey:
+    """The record of the key that made the request (``GET /key``); any key may ask."""
+
+    label: str
+    limit: float | None
+    limit_remaining: float | None
+    limit_reset: LimitReset | None
+    include_byok_in_limit: bool
+    usage: float
+    usage_daily: float
+    usage_weekly: float
+    usage_monthly: float
+    byok_usage: float
+    byok_usage_daily: float
+    byok_usage_weekly: float
+    byok_usage_monthly: float
+    is_free_tier: bool
+    is_management_key: bool
+    creator_user_id: str | None
+    organization_id: str | None
+    workspace_id: str | None
+    allowed_data_regions: tuple[str, ...]
+    budgets: tuple[KeyBudget, ...]
+    effective_budget: KeyBudget | None
+    free_model_daily_requests: FreeModelDailyRequests
+    expires_at: datetime | None = None
+    # Deprecated upstream; optional so a server that drops them still parses.
+    is_provisioning_key: bool | None = None
+    rate_limit: RateLimitInfo | None = None
+
+
+# --- conversion -------------------------------------------------------------------------
+# Strict scalar hooks: cattrs' defaults call bool()/str()/float(), which would turn the
+# string "false" into True. A wrong type must be reported, not coerced.
+
+
+def _structure_bool(value: Any, _: type) -> bool:
+    if value is True or value is False:
+        return bool(value)
+    raise TypeError(f"expected a boolean, got {type(value).__name__}")
+
+
+def _structure_str(value: Any, _: type) -> str:
+    if type(value) is str:
+        return value
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _structure_float(value: Any, _: type) -> float:
+    kind = type(value)
+    if kind is float or kind is int:
+        return float(value)
+    raise TypeError(f"expected a number, got {kind.__name__}")
+
+
+def _structure_int(value: Any, _: type) -> int:
+    if type(value) is int:
+        return int(value)
+    if type(value) is float and value.is_integer() and math.isfinite(value):
+        return int(value)
+    raise TypeError(f"expected an integer, got {type(value).__name__}")
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse an ISO 8601 timestamp into an aware datetime (UTC when it names no zone)."""
+    if value.endswith(("Z", "z")):
+        # Python 3.10's fromisoformat does not accept "Z".
+        value = value[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    if type(value) is not str:
+        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    return parse_datetime(value)
+
+
+def _structure_limit_reset(value: Any, _: type) -> LimitReset:
+    if type(value) is not str:
+        raise TypeError(f"expected one of daily, weekly, monthly, got {type(value).__name__}")
+    return LimitReset(value)
+
+
+def _make_converter(*, detailed: bool) -> cattrs.Converter:
+    converter = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
+    converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    # LimitReset is a str subclass: without its own hook the str hook above would match it.
+    converter.register_structure_hook(LimitReset, _structure_limit_reset)
+    converter.register_unstructure_hook(datetime, lambda dt: dt.isoformat())
+    return converter
+
+
+# Two configurations of the same rules: the fast one builds records on the hot path; the
+# detailed one only runs after a failure, to name every offending field.
+_fast_converter = _make_converter(detailed=False)
+_detailed_converter = _make_converter(detailed=True)
+
+
+def _describe_failure(data: Any, cls: type[Any], path: str) -> tuple[str, ...]:
+    try:
+        _detailed_converter.structure(data, cls)
+    except Exception as exc:
+        if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
+            return tuple(_rebase(m, path) for m in cattrs.transform_error(exc, path=path))
+        return (f"{path}: {exc}",)
+    return (f"{path}: invalid value",)
+
+
+def _rebase(message: str, path: str) -> str:
+    # transform_error says "... @ $.data.limit"; put the field first, where people look.
+    text, _, where = message.rpartition(" @ ")
+    return f"{where}: {text}" if where else message
+
+
+def structure(data: Any, cls: type[T], *, status: int = 200, path: str = "$") -> T:
+    """Build a record of ``cls`` from decoded JSON, or raise APIResponseValidationError."""
+    try:
+        return _fast_converter.structure(data, cls)
+    except Exception as exc:
+        errors = _describe_failure(data, cls, path)
+        raise APIResponseValidationError(
+            f"The response does not match the {cls.__name__} schema: " + "; ".join(errors),
+            status=status,
+            errors=errors,
+        ) from exc
+
+
+def unstructure(record: object) -> Any:
+    """Turn a record back into JSON-ready data (datetimes as ISO 8601 strings)."""
+    return _fast_converter.unstructure(record)
