@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from aioresponses import core as aioresponses_core
 from aiohttp import ClientResponse
 from aioresponses import aioresponses
+from aioresponses import core as aioresponses_core
 from yarl import URL
 
 
