@@ -1,0 +1,44 @@
+"""A faithful local ModelGates server (aiohttp.web) for development, tests and benchmarks.
+
+Run it with ``python -m modelgates_async.server`` (or ``modelgates serve``), in code with
+``serve()``, in a background thread with ``LocalServer``, or in a running event loop with
+``AsyncLocalServer``. It never imports the SDK client: it is a separate layer.
+"""
+
+from __future__ import annotations
+
+from .app import MAX_BODY_BYTES, PAGE_SIZE, STATE_KEY, create_app
+from .clock import Clock, utc_now
+from .faults import Fault, FaultInjector
+from .ratelimit import RateLimiter
+from .records import DEFAULT_WORKSPACE_ID, KEY_PREFIX, KeyRecord, hash_secret, mask_secret
+from .runner import AsyncLocalServer, LocalServer, new_event_loop, serve
+from .state import ServerState
+from .store import MemoryStore, SQLiteStore, Store
+from .usage import UsageTotals
+
+__all__ = [
+    "DEFAULT_WORKSPACE_ID",
+    "KEY_PREFIX",
+    "MAX_BODY_BYTES",
+    "PAGE_SIZE",
+    "STATE_KEY",
+    "AsyncLocalServer",
+    "Clock",
+    "Fault",
+    "FaultInjector",
+    "KeyRecord",
+    "LocalServer",
+    "MemoryStore",
+    "RateLimiter",
+    "SQLiteStore",
+    "ServerState",
+    "Store",
+    "UsageTotals",
+    "create_app",
+    "hash_secret",
+    "mask_secret",
+    "new_event_loop",
+    "serve",
+    "utc_now",
+]

@@ -1,0 +1,57 @@
+"""``python -m modelgates_async.server``: run a local ModelGates server until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+
+from .runner import serve
+
+__all__ = ["main"]
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line and serve."""
+    parser = argparse.ArgumentParser(
+        prog="python -m modelgates_async.server",
+        description="Run a local ModelGates API-key management server.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port to bind (8080; 0: any)")
+    parser.add_argument(
+        "--management-key",
+        default=None,
+        help="management key (default: env MODELGATES_MANAGEMENT_KEY, else a new one)",
+    )
+    parser.add_argument("--db", default=None, help="SQLite file to keep keys in (default: memory)")
+    parser.add_argument(
+        "--rate-limit",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="answer 429 past N requests a second per key",
+    )
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    if args.access_log:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    serve(
+        host=args.host,
+        port=args.port,
+        management_key=args.management_key,
+        db=args.db,
+        rate_limit=args.rate_limit,
+        access_log=args.access_log,
+    )
+
+
+if __name__ == "__main__":
+    main()
