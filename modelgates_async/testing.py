@@ -1,0 +1,136 @@
+"""pytest plugin: a local ModelGates server and clients bound to it, as fixtures.
+
+Installed with the package (entry point ``pytest11: modelgates``), so it loads in every pytest
+session: it imports the server and the client only inside fixtures.
+
+Fixtures:
+
+- ``modelgates_server_session`` (session): one ``LocalServer`` in a background thread on
+  ``127.0.0.1:<free port>``, stopped at the end of the session.
+- ``modelgates_server`` (function): the same server, reset before and after each test (no
+  keys, no spend, no faults, real time), so tests never see each other's state.
+- ``async_modelgates_server`` (function, async): an ``AsyncLocalServer`` of its own in the
+  test's event loop, for tests that want a private server.
+- ``async_modelgates_client``: ``AsyncModelGates`` with the management key, pointed at
+  ``modelgates_server``; retries back off for 0 s (a ``Retry-After`` is still honoured).
+- ``modelgates_client``: the same with the sync ``ModelGates`` facade (skipped while the
+  package has none).
+
+Control the server from a test::
+
+    def test_overspend(modelgates_server):
+        modelgates_server.clock.set(datetime(2025, 1, 5, 23, 0, tzinfo=timezone.utc))
+        modelgates_server.record_usage(key_hash, 2.5)             # credits; byok=True for BYOK
+        modelgates_server.clock.advance(3600)                      # past midnight UTC
+        modelgates_server.inject_fault("/keys*", status=429, headers={"Retry-After": "1"})
+        modelgates_server.inject_fault("/keys/*", method="GET", delay=0.05, times=2)
+        modelgates_server.inject_fault("/key", drop=True)           # hang up, no answer
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from modelgates_async import AsyncModelGates, RetryConfig
+    from modelgates_async.server import AsyncLocalServer, LocalServer
+    from modelgates_async.server import LocalServer as ModelGatesServer
+
+__all__ = [
+    "AsyncLocalServer",
+    "LocalServer",
+    "ModelGatesServer",
+    "async_modelgates_client",
+    "async_modelgates_server",
+    "modelgates_client",
+    "modelgates_server",
+    "modelgates_server_session",
+]
+
+_LAZY = {"LocalServer", "AsyncLocalServer", "ModelGatesServer"}
+
+
+def __getattr__(name: str) -> Any:
+    # Re-export the runners without importing aiohttp.web when pytest loads the plugin.
+    if name in _LAZY:
+        from modelgates_async import server
+
+        return server.LocalServer if name == "ModelGatesServer" else getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _test_retries() -> RetryConfig:
+    from modelgates_async import RetryConfig
+
+    return RetryConfig(initial_backoff=0.0, max_backoff=0.0, jitter=0.0)
+
+
+@pytest.fixture(scope="session")
+def modelgates_server_session() -> Iterator[LocalServer]:
+    """One local ModelGates server for the whole session, in a background thread."""
+    from modelgates_async.server import LocalServer
+
+    with LocalServer() as server:
+        yield server
+
+
+@pytest.fixture
+def modelgates_server(modelgates_server_session: LocalServer) -> Iterator[LocalServer]:
+    """The session's server, with a clean state for this test (reset before and after)."""
+    modelgates_server_session.reset()
+    yield modelgates_server_session
+    modelgates_server_session.reset()
+
+
+@pytest.fixture
+def modelgates_client(modelgates_server: LocalServer) -> Iterator[Any]:
+    """A sync ``ModelGates`` client with the management key, bound to ``modelgates_server``."""
+    try:
+        from modelgates_async import ModelGates  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        pytest.skip("modelgates_async.ModelGates (the sync facade) is not available yet")
+    with ModelGates(
+        api_key=modelgates_server.management_key,
+        base_url=modelgates_server.base_url,
+        retries=_test_retries(),
+    ) as client:
+        yield client
+
+
+def _async_fixture(function: Any) -> Any:
+    """``pytest_asyncio.fixture``, or a fixture that skips when pytest-asyncio is missing."""
+    try:
+        import pytest_asyncio
+    except ImportError:  # pragma: no cover - the test extra brings it
+
+        @pytest.fixture(name=function.__name__)
+        def unavailable() -> None:
+            pytest.skip(f"{function.__name__} needs pytest-asyncio")
+
+        return unavailable
+    return pytest_asyncio.fixture(function)
+
+
+@_async_fixture
+async def async_modelgates_client(modelgates_server: LocalServer) -> AsyncIterator[AsyncModelGates]:
+    """An ``AsyncModelGates`` with the management key, bound to ``modelgates_server``."""
+    from modelgates_async import AsyncModelGates
+
+    async with AsyncModelGates(
+        api_key=modelgates_server.management_key,
+        base_url=modelgates_server.base_url,
+        retries=_test_retries(),
+    ) as client:
+        yield client
+
+
+@_async_fixture
+async def async_modelgates_server() -> AsyncIterator[AsyncLocalServer]:
+    """A private server in the test's own event loop, closed after the test."""
+    from modelgates_async.server import AsyncLocalServer
+
+    async with AsyncLocalServer() as server:
+        yield server
