@@ -234,6 +234,7 @@ def _make_converter(*, detailed: bool) -> cattrs.Converter:
     converter.register_structure_hook(datetime, _structure_datetime)
     # LimitReset is a str subclass: without its own hook the str hook above would match it.
     converter.register_structure_hook(LimitReset, _structure_limit_reset)
+    converter.register_unstructure_hook(LimitReset, lambda reset: reset.value)
     converter.register_unstructure_hook(datetime, lambda dt: dt.isoformat())
     return converter
 

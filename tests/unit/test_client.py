@@ -1,0 +1,116 @@
+"""Client configuration, session ownership and lifecycle."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+
+from modelgates_async import (
+    DEFAULT_BASE_URL,
+    AsyncModelGates,
+    InvalidRequestError,
+    ModelGatesError,
+)
+from tests.unit.conftest import API_KEY, BASE, HASH, key_record, sent
+
+
+def test_missing_api_key_says_how_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No argument and no MODELGATES_API_KEY: a ModelGatesError explaining both ways."""
+    monkeypatch.delenv("MODELGATES_API_KEY", raising=False)
+    with pytest.raises(ModelGatesError, match="MODELGATES_API_KEY") as info:
+        AsyncModelGates()
+    assert "api_key=" in str(info.value)
+
+
+def test_api_key_and_base_url_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MODELGATES_API_KEY and MODELGATES_BASE_URL are used when no argument is given."""
+    monkeypatch.setenv("MODELGATES_API_KEY", API_KEY)
+    monkeypatch.setenv("MODELGATES_BASE_URL", "http://127.0.0.1:9/api/v1/")
+    client = AsyncModelGates()
+    assert client.base_url == "http://127.0.0.1:9/api/v1"
+
+
+def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An explicit base_url beats MODELGATES_BASE_URL."""
+    monkeypatch.setenv("MODELGATES_BASE_URL", "http://127.0.0.1:9/api/v1")
+    assert AsyncModelGates(API_KEY, base_url=BASE).base_url == BASE
+
+
+def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing configured the base URL is https://modelgates.ai/api/v1."""
+    monkeypatch.delenv("MODELGATES_BASE_URL", raising=False)
+    assert AsyncModelGates(API_KEY).base_url == DEFAULT_BASE_URL == "https://modelgates.ai/api/v1"
+
+
+@pytest.mark.parametrize(
+    "base_url", ["", "ftp://x/api", "not a url", "https://user:pw@api.test/api/v1"]
+)
+def test_bad_base_urls_are_refused(base_url: str) -> None:
+    """A base URL must be http(s), with a host and without credentials."""
+    with pytest.raises(InvalidRequestError) as info:
+        AsyncModelGates(API_KEY, base_url=base_url)
+    assert info.value.argument == "base_url"
+    assert "pw" not in str(info.value) or "credentials" in str(info.value)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan")])
+def test_bad_client_timeout_is_refused(timeout: float) -> None:
+    """The client timeout must be a positive finite number."""
+    with pytest.raises(InvalidRequestError):
+        AsyncModelGates(API_KEY, timeout=timeout)
+
+
+def test_repr_masks_the_api_key() -> None:
+    """repr(client) shows the base URL and a masked key, never the key."""
+    text = repr(AsyncModelGates(API_KEY, base_url=BASE))
+    assert API_KEY not in text
+    assert BASE in text
+
+
+async def test_owned_session_is_created_lazily_and_closed(
+    mock: aioresponses, waits: list[float]
+) -> None:
+    """No session exists until the first call; aclose() closes the one we made."""
+    mock.get(f"{BASE}/keys/{HASH}", payload={"data": key_record()})
+    client = AsyncModelGates(API_KEY, base_url=BASE)
+    assert client._session is None
+    await client.api_keys.get(HASH)
+    session = client._session
+    assert session is not None
+    await client.aclose()
+    assert session.closed
+    assert client.closed
+
+
+async def test_a_session_passed_in_is_used_and_never_closed(
+    mock: aioresponses, waits: list[float]
+) -> None:
+    """The caller's session carries our requests and stays open after aclose()."""
+    mock.get(f"{BASE}/keys/{HASH}", payload={"data": key_record()})
+    async with aiohttp.ClientSession() as session:
+        async with AsyncModelGates(API_KEY, base_url=BASE, session=session) as client:
+            await client.api_keys.get(HASH)
+        assert not session.closed
+    assert len(sent(mock, "GET", f"{BASE}/keys/{HASH}")) == 1
+
+
+async def test_using_a_closed_client_raises_a_clear_error(
+    mock: aioresponses, waits: list[float]
+) -> None:
+    """A call after aclose() raises ModelGatesError saying the client is closed."""
+    client = AsyncModelGates(API_KEY, base_url=BASE)
+    await client.aclose()
+    with pytest.raises(ModelGatesError, match="closed"):
+        await client.api_keys.get(HASH)
+    with pytest.raises(ModelGatesError, match="closed"):
+        async with client:
+            pass
+
+
+async def test_aclose_twice_is_harmless() -> None:
+    """aclose() may be called more than once."""
+    client = AsyncModelGates(API_KEY, base_url=BASE)
+    await client.aclose()
+    await client.aclose()
+    assert client.closed

@@ -1,0 +1,134 @@
+"""Records: parsing, tolerance of new fields, frozen-ness, datetimes, masking."""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+import attrs
+import pytest
+
+from modelgates_async import (
+    APIKey,
+    APIResponseValidationError,
+    CreatedKey,
+    CurrentKey,
+    KeyBudget,
+    LimitReset,
+)
+from modelgates_async.models import mask_secret, structure, unstructure
+from tests.unit.conftest import SECRET, current_key_record, key_record
+
+
+def test_unknown_fields_are_tolerated() -> None:
+    """A field the SDK does not know yet is ignored (forward compatibility)."""
+    key = structure(key_record(brand_new_field={"x": 1}), APIKey)
+    assert key.name == "Customer Key"
+
+
+def test_seed_shaped_record_without_optional_fields_parses() -> None:
+    """The seeds' record (no expires_at, external_user, last_used_at) still parses."""
+    record = key_record()
+    for name in ("expires_at", "external_user", "last_used_at"):
+        del record[name]
+    key = structure(record, APIKey)
+    assert (key.expires_at, key.external_user, key.last_used_at) == (None, None, None)
+
+
+def test_datetimes_are_aware_utc_even_with_z_or_no_zone() -> None:
+    """'Z', '+00:00' and zone-less timestamps all become aware datetimes."""
+    key = structure(
+        key_record(
+            created_at="2025-02-19T20:52:27Z",
+            updated_at="2025-02-19T20:52:27",
+            expires_at="2030-01-01T00:00:00+02:00",
+            last_used_at="2025-03-01T10:00:00.5+00:00",
+        ),
+        APIKey,
+    )
+    assert key.created_at.tzinfo == timezone.utc
+    assert key.updated_at is not None
+    assert key.updated_at.tzinfo == timezone.utc
+    assert key.expires_at is not None
+    assert key.expires_at.utcoffset() is not None
+    assert key.last_used_at is not None
+    assert key.last_used_at.microsecond == 500000
+
+
+def test_limit_reset_is_an_enum_that_compares_to_strings() -> None:
+    """limit_reset parses to LimitReset, which is also equal to its string."""
+    key = structure(key_record(limit_reset="weekly"), APIKey)
+    assert key.limit_reset is LimitReset.WEEKLY
+    assert key.limit_reset == "weekly"
+    assert str(LimitReset.WEEKLY) == "weekly"
+
+
+@pytest.mark.parametrize("value", [True, "1.5", None, [1]])
+def test_usage_must_be_a_number(value: object) -> None:
+    """A non-number (or null) in a required number field is reported, not coerced."""
+    with pytest.raises(APIResponseValidationError) as info:
+        structure(key_record(usage=value), APIKey, path="$.data")
+    assert info.value.errors[0].startswith("$.data.usage:")
+
+
+def test_integers_are_numbers() -> None:
+    """JSON integers in number fields become floats."""
+    key = structure(key_record(usage=3, limit=7), APIKey)
+    assert (key.usage, key.limit) == (3.0, 7.0)
+    assert type(key.usage) is float
+
+
+def test_records_are_frozen() -> None:
+    """Records cannot be changed by accident; attrs.evolve makes a changed copy."""
+    key = structure(key_record(), APIKey)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        key.name = "x"  # type: ignore[misc]
+    assert attrs.evolve(key, name="x").name == "x"
+
+
+def test_created_key_masks_its_secret_in_repr_and_str() -> None:
+    """repr() and str() of CreatedKey never show the secret; .key does."""
+    created = structure({"data": key_record(), "key": SECRET}, CreatedKey)
+    assert created.key == SECRET
+    assert SECRET not in repr(created)
+    assert SECRET not in str(created)
+    assert "sk-mg-v1-c0f...234" in repr(created)
+
+
+def test_mask_secret_keeps_only_the_scheme_and_three_characters_each_end() -> None:
+    """Masks look like the API's labels and hide short strings whole."""
+    assert mask_secret(SECRET) == "sk-mg-v1-c0f...234"
+    assert mask_secret("short-secret") == "***"
+
+
+def test_current_key_with_budgets() -> None:
+    """CurrentKey parses nested budgets and the effective budget."""
+    budget = {
+        "budget_id": "b1",
+        "guardrail_id": None,
+        "include_byok": True,
+        "limit_usd": 100,
+        "remaining_usd": 40.5,
+        "reset_interval": "monthly",
+        "resets_at": "2026-12-01T00:00:00Z",
+        "scope": "key",
+        "spend_usd": 59.5,
+    }
+    me = structure(current_key_record(budgets=[budget], effective_budget=budget), CurrentKey)
+    assert me.budgets == (me.effective_budget,)
+    assert isinstance(me.effective_budget, KeyBudget)
+    assert me.effective_budget.remaining_usd == 40.5
+
+
+def test_current_key_missing_required_field_is_named() -> None:
+    """A CurrentKey without is_management_key is reported by field name."""
+    record = current_key_record()
+    del record["is_management_key"]
+    with pytest.raises(APIResponseValidationError) as info:
+        structure(record, CurrentKey, path="$.data")
+    assert info.value.errors == ("$.data.is_management_key: required field missing",)
+
+
+def test_unstructure_round_trips() -> None:
+    """unstructure() gives JSON-ready data that parses back to an equal record."""
+    key = structure(key_record(), APIKey)
+    assert structure(unstructure(key), APIKey) == key
