@@ -1,0 +1,48 @@
+"""Developer sessions: ``nox -s tests lint typing`` (what CI runs), ``nox -s bench``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typing"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+
+def _installed_python() -> list[str] | None:
+    # Run on the interpreters that exist here; CI machines have only one.
+    import shutil
+
+    found = [v for v in PYTHONS if shutil.which(f"python{v}")]
+    return found or None
+
+
+@nox.session(python=_installed_python())
+def tests(session: nox.Session) -> None:
+    """The test suite (unit, end-to-end against the local server, interop, CLI)."""
+    session.install("-e", ".[test]")
+    session.run("python", "tools/gen_sync.py", "--check")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy --strict over the package and tools."""
+    session.install("-e", ".[test]", "mypy>=1.10")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks side by side with the peers; ``nox -s bench -- --quick`` for a smoke run."""
+    session.install("-e", ".[bench]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
