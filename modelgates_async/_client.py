@@ -114,6 +114,18 @@ class AsyncModelGates:
         )
         return self._session
 
+    def _forget_session_after_fork(self) -> aiohttp.ClientSession | None:
+        """Drop the session this client created, without closing it, and return it.
+
+        For the sync facade in a child after ``os.fork()``: the parent's session belongs
+        to the parent's loop, and closing it here would touch sockets and an epoll set the
+        child shares with the parent. The next call creates a fresh session.
+        """
+        if not self._owns_session:
+            return None
+        session, self._session = self._session, None
+        return session
+
     async def aclose(self) -> None:
         """Close the session this client created (a session passed in is left open)."""
         self._closed = True
