@@ -1,0 +1,115 @@
+"""The official OpenRouter Python client, pointed at the local server, works end to end."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+openrouter = pytest.importorskip("openrouter")
+from openrouter import errors  # noqa: E402
+from openrouter.utils import RetryConfig  # noqa: E402
+
+NO_RETRIES = RetryConfig("none", None, False)
+# The client's own models mark rate_limit / is_provisioning_key deprecated and warn on parse.
+pytestmark = pytest.mark.filterwarnings("ignore:.*DEPRECATED.*:DeprecationWarning")
+
+
+def client(server: Any, key: str | None = None) -> Any:
+    """An OpenRouter client for the server, with the management key unless told."""
+    return openrouter.OpenRouter(
+        api_key=key or server.management_key,
+        server_url=server.base_url,
+        retry_config=NO_RETRIES,
+    )
+
+
+def test_every_api_keys_operation_sync(modelgates_server: Any) -> None:
+    """create, get, list, update, get_current_key_metadata and delete, synchronously."""
+    expires = datetime.now(timezone.utc) + timedelta(days=30)
+    with client(modelgates_server) as orc:
+        created = orc.api_keys.create(
+            name="interop",
+            limit=25.0,
+            limit_reset="monthly",
+            include_byok_in_limit=True,
+            expires_at=expires,
+            external={"user": "tenant-7"},
+        )
+        key_hash = created.data.hash
+        assert created.key.startswith("sk-mg-v1-")
+        assert created.data.limit == 25.0
+        assert created.data.external_user == "tenant-7"
+        assert created.data.expires_at is not None
+        assert abs(created.data.expires_at - expires) < timedelta(seconds=1)
+
+        fetched = orc.api_keys.get(hash=key_hash)
+        assert fetched.data.name == "interop"
+
+        listed = orc.api_keys.list(include_disabled=True, offset=0)
+        assert [k.hash for k in listed.data] == [key_hash]
+
+        updated = orc.api_keys.update(hash=key_hash, name="renamed", disabled=True, limit=None)
+        assert updated.data.name == "renamed"
+        assert updated.data.disabled is True
+        assert updated.data.limit is None
+        assert orc.api_keys.list().data == []
+
+        me = orc.api_keys.get_current_key_metadata()
+        assert me.data.is_management_key is True
+
+        deleted = orc.api_keys.delete(hash=key_hash)
+        assert deleted.DELETED is True
+
+
+def test_a_regular_key_reads_its_own_metadata_sync(modelgates_server: Any) -> None:
+    """A key created through the client sees its own record on /key."""
+    with client(modelgates_server) as orc:
+        created = orc.api_keys.create(name="regular", limit=3.0, limit_reset="daily")
+    with client(modelgates_server, created.key) as mine:
+        me = mine.api_keys.get_current_key_metadata()
+    assert me.data.is_management_key is False
+    assert me.data.limit == 3.0
+    assert me.data.label == created.data.label
+
+
+def test_typed_errors_sync(modelgates_server: Any) -> None:
+    """An unknown hash gives NotFoundResponseError; a bad key UnauthorizedResponseError."""
+    with client(modelgates_server) as orc, pytest.raises(errors.NotFoundResponseError) as nf:
+        orc.api_keys.get(hash="0" * 64)
+    assert nf.value.status_code == 404
+    with client(modelgates_server, "sk-mg-v1-" + "0" * 64) as bad:
+        with pytest.raises(errors.UnauthorizedResponseError):
+            bad.api_keys.list()
+        with pytest.raises(errors.UnauthorizedResponseError):
+            bad.api_keys.get_current_key_metadata()
+
+
+async def test_every_api_keys_operation_async(modelgates_server: Any) -> None:
+    """The *_async twins of every api_keys operation work too."""
+    async with client(modelgates_server) as orc:
+        created = await orc.api_keys.create_async(name="async interop", limit=5.0)
+        key_hash = created.data.hash
+        assert (await orc.api_keys.get_async(hash=key_hash)).data.limit == 5.0
+        listed = await orc.api_keys.list_async()
+        assert [k.hash for k in listed.data] == [key_hash]
+        updated = await orc.api_keys.update_async(hash=key_hash, limit_reset="weekly")
+        assert updated.data.limit_reset == "weekly"
+        me = await orc.api_keys.get_current_key_metadata_async()
+        assert me.data.is_management_key is True
+        assert (await orc.api_keys.delete_async(hash=key_hash)).DELETED is True
+        with pytest.raises(errors.NotFoundResponseError):
+            await orc.api_keys.delete_async(hash=key_hash)
+    async with client(modelgates_server, created.key) as gone:
+        with pytest.raises(errors.UnauthorizedResponseError):
+            await gone.api_keys.get_current_key_metadata_async()
+
+
+async def test_a_regular_key_is_forbidden_on_keys_async(modelgates_server: Any) -> None:
+    """A regular key creating keys gets the client's ForbiddenResponseError (403)."""
+    async with client(modelgates_server) as orc:
+        created = await orc.api_keys.create_async(name="regular")
+    async with client(modelgates_server, created.key) as mine:
+        with pytest.raises(errors.ForbiddenResponseError):
+            await mine.api_keys.create_async(name="nope")
