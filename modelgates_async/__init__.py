@@ -4,9 +4,11 @@
 ...     created = await mg.api_keys.create("Tenant 42", limit=50, limit_reset="monthly")
 """
 
+from modelgates_async._bulk import BulkError, BulkItem, BulkResult, KeySpec, KeyUpdate
 from modelgates_async._client import DEFAULT_BASE_URL, AsyncModelGates
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
+from modelgates_async._usecases import RotationError, usage_in_limit_window
 from modelgates_async._version import __version__
 from modelgates_async.errors import (
     APIConnectionError,
@@ -45,12 +47,17 @@ __all__ = [
     "AsyncModelGates",
     "AuthenticationError",
     "BadRequestError",
+    "BulkError",
+    "BulkItem",
+    "BulkResult",
     "CreatedKey",
     "CurrentKey",
     "FreeModelDailyRequests",
     "InternalServerError",
     "InvalidRequestError",
     "KeyBudget",
+    "KeySpec",
+    "KeyUpdate",
     "LimitReset",
     "ModelGatesError",
     "NotFoundError",
@@ -59,5 +66,7 @@ __all__ = [
     "RateLimitError",
     "RateLimitInfo",
     "RetryConfig",
+    "RotationError",
     "__version__",
+    "usage_in_limit_window",
 ]

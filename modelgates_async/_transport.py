@@ -16,6 +16,7 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from modelgates_async._ratelimit import AdaptiveLimiter
 from modelgates_async._retry import (
     RetryConfig,
     is_retryable,
@@ -58,7 +59,15 @@ _NOT_CONNECTED: tuple[type[BaseException], ...] = (
 class Transport:
     """Sends requests for one client: fixed headers, base URL, session, secrets to redact."""
 
-    __slots__ = ("_base_url", "_get_session", "_headers", "_json_headers", "_secrets", "_timeouts")
+    __slots__ = (
+        "_base_url",
+        "_get_session",
+        "_headers",
+        "_json_headers",
+        "_secrets",
+        "_timeouts",
+        "limiter",
+    )
 
     def __init__(
         self,
@@ -67,7 +76,10 @@ class Transport:
         headers: Mapping[str, str],
         get_session: Callable[[], Awaitable[aiohttp.ClientSession]],
         secrets: tuple[str, ...],
+        limiter: AdaptiveLimiter | None = None,
     ) -> None:
+        # Shared by every call of the client: a 429 anywhere slows all of them down.
+        self.limiter = limiter if limiter is not None else AdaptiveLimiter()
         self._base_url = base_url
         self._headers = dict(headers)
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
@@ -100,11 +112,30 @@ class Transport:
         if client_timeout is None:
             client_timeout = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
 
-        async def attempt() -> Any:
-            return await self._send(method, path, url, data, client_timeout)
+        limiter = self.limiter
+
+        async def attempt(first: bool = False) -> Any:
+            started_round = limiter.round
+            if limiter.engaged:
+                # Before aiohttp is asked for a connection. A retry has just waited on its
+                # own (backoff or Retry-After), so only a first attempt waits for the pause.
+                await limiter.acquire(wait_pause=first)
+            else:
+                limiter.in_flight += 1  # idle: all the limiter costs
+            try:
+                result = await self._send(method, path, url, data, client_timeout)
+            except RateLimitError as exc:
+                wait = exc.retry_after if exc.retry_after is not None else retries.initial_backoff
+                limiter.on_rate_limited(min(wait, retries.max_retry_after), started_round)
+                raise
+            finally:
+                limiter.release()
+            if limiter.engaged:
+                limiter.on_success()
+            return result
 
         try:
-            return await attempt()
+            return await attempt(True)
         except ModelGatesError as exc:
             if retries.attempts <= 1 or not is_retryable(exc, retries, idempotent=idempotent):
                 raise
