@@ -7,6 +7,7 @@
 from modelgates_async._bulk import BulkError, BulkItem, BulkResult, KeySpec, KeyUpdate
 from modelgates_async._client import DEFAULT_BASE_URL, AsyncModelGates
 from modelgates_async._retry import RetryConfig
+from modelgates_async._sync import APIKeys, ModelGates
 from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._usecases import RotationError, usage_in_limit_window
 from modelgates_async._version import __version__
@@ -40,6 +41,7 @@ __all__ = [
     "NOT_GIVEN",
     "APIConnectionError",
     "APIKey",
+    "APIKeys",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
@@ -59,6 +61,7 @@ __all__ = [
     "KeySpec",
     "KeyUpdate",
     "LimitReset",
+    "ModelGates",
     "ModelGatesError",
     "NotFoundError",
     "NotGiven",
