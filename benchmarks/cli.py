@@ -1,0 +1,278 @@
+"""``python -m benchmarks [--quick] [--no-write] [--only 1,3,...]``: run, print, write."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks import scenarios
+from benchmarks.report import (
+    Row,
+    Target,
+    format_ratio,
+    machine_description,
+    text_table,
+    write_results,
+)
+from benchmarks.scenarios import (
+    FLOOR_ASYNC,
+    FLOOR_SYNC,
+    PEER_ASYNC,
+    PEER_SYNC,
+    S1,
+    S2,
+    S3,
+    S4,
+    S6,
+)
+from benchmarks.server import BenchServer
+from benchmarks.settings import FULL, QUICK, Settings
+
+__all__ = ["evaluate_targets", "main"]
+
+RESULTS = Path(__file__).resolve().parent / "results"
+ALL = ("1", "2", "3", "4", "5", "6", "ceiling")
+
+
+def _progress(started: float) -> scenarios.Progress:
+    def say(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _event_loop() -> str:
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio's default loop (uvloop not installed)"
+    return f"uvloop {uvloop.__version__}"
+
+
+def run(settings: Settings, only: Sequence[str]) -> list[Row]:
+    """Run the selected scenarios; return every row in table order."""
+    progress = _progress(time.perf_counter())
+    rows: list[Row] = []
+    c = settings.concurrency
+    progress(f"{settings.mode} run; starting the server ({settings.seeded} keys)")
+    with BenchServer(seed=settings.seeded) as server:
+        floor_rows: list[Row] = []
+        if "1" in only:
+            part = scenarios.throughput_rows(
+                server,
+                settings,
+                title=S1.format(n=f"{settings.gets:,}", c=c),
+                kind="async",
+                op="get",
+                contenders=scenarios.async_contenders(),
+                floor=FLOOR_ASYNC,
+                peer=PEER_ASYNC,
+                n=settings.gets,
+                n_peer=settings.gets_peer,
+                concurrency=c,
+                progress=progress,
+            )
+            rows += part
+            floor_rows += [r for r in part if r.contender == FLOOR_ASYNC]
+        if "2" in only:
+            part = scenarios.throughput_rows(
+                server,
+                settings,
+                title=S2.format(n=f"{settings.creates:,}", c=c),
+                kind="async",
+                op="create",
+                contenders=scenarios.async_contenders(),
+                floor=FLOOR_ASYNC,
+                peer=PEER_ASYNC,
+                n=settings.creates,
+                n_peer=settings.creates_peer,
+                concurrency=c,
+                progress=progress,
+            )
+            rows += part
+            floor_rows += [r for r in part if r.contender == FLOOR_ASYNC]
+        if "3" in only:
+            rows += scenarios.throughput_rows(
+                server,
+                settings,
+                title=S3.format(n=f"{settings.sequential:,}"),
+                kind="sync",
+                op="get",
+                contenders=scenarios.sync_contenders(),
+                floor=FLOOR_SYNC,
+                peer=PEER_SYNC,
+                n=settings.sequential,
+                n_peer=settings.sequential_peer,
+                concurrency=1,
+                progress=progress,
+            )
+        if "4" in only:
+            rows += scenarios.import_rows(server, settings, progress)
+        if "ceiling" in only:
+            progress("server ceiling: two raw aiohttp processes at once")
+            rows += scenarios.ceiling_rows(server, settings, floor_rows)
+    if "5" in only:
+        rows += scenarios.memory_rows(settings, progress)
+    if "6" in only:
+        rows += scenarios.bulk_rows(settings, progress)
+    progress("done")
+    return rows
+
+
+def _find(rows: Sequence[Row], scenario_prefix: str, contender: str) -> Row | None:
+    for row in rows:
+        if row.scenario.startswith(scenario_prefix) and row.contender == contender:
+            return row if row.unavailable is None else None
+    return None
+
+
+def _ratio_target(
+    goal: str,
+    row: Row | None,
+    value: float | None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> Target:
+    if row is None or value is None:
+        return Target(goal, "not measured", None)
+    met = (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
+    return Target(goal, format_ratio(value), met)
+
+
+def evaluate_targets(rows: Sequence[Row]) -> list[Target]:
+    """The issue's targets, judged on this run's rows."""
+    targets: list[Target] = []
+    for prefix, label in (("1.", "gets"), ("2.", "creates")):
+        ours = _find(rows, prefix, "AsyncModelGates")
+        targets.append(
+            _ratio_target(
+                f"scenario {prefix[0]} ({label}): AsyncModelGates ≥ 0.85× raw aiohttp throughput",
+                ours,
+                ours and ours.vs_floor,
+                minimum=0.85,
+            )
+        )
+        targets.append(
+            _ratio_target(
+                f"scenario {prefix[0]} ({label}): AsyncModelGates ≥ 20× "
+                "openrouter async throughput",
+                ours,
+                ours and ours.vs_peer,
+                minimum=20,
+            )
+        )
+        targets.append(
+            _ratio_target(
+                f"scenario {prefix[0]} ({label}): client CPU/request ≤ 1.3× raw aiohttp",
+                ours,
+                ours and ours.cpu_vs_floor,
+                maximum=1.3,
+            )
+        )
+    facade = _find(rows, "3.", "ModelGates (sync)")
+    targets.append(
+        _ratio_target(
+            "scenario 3: ModelGates (sync) ≥ 1.5× requests.Session",
+            facade,
+            facade and facade.vs_floor,
+            minimum=1.5,
+        )
+    )
+    targets.append(
+        _ratio_target(
+            "scenario 3: ModelGates (sync) ≥ 4× openrouter sync",
+            facade,
+            facade and facade.vs_peer,
+            minimum=4,
+        )
+    )
+    ours_import = _find(rows, S4, "import modelgates_async")
+    targets.append(
+        _ratio_target(
+            "scenario 4: import modelgates_async ≤ 1.15× import aiohttp",
+            ours_import,
+            ours_import and ours_import.vs_floor,
+            maximum=1.15,
+        )
+    )
+    for name in ("AsyncModelGates: import + first get", "ModelGates (sync): import + first get"):
+        row = _find(rows, S4, name)
+        targets.append(
+            _ratio_target(
+                f"scenario 4: {name} ≤ 0.8× openrouter's", row, row and row.vs_peer, maximum=0.8
+            )
+        )
+    for contender in ("AsyncModelGates iter()", "ModelGates (sync) iter()"):
+        row = _find(rows, "5.", contender)
+        if row is None or row.value is None:
+            targets.append(
+                Target(f"scenario 5: {contender} grows memory < 20 MB", "not measured", None)
+            )
+        else:
+            targets.append(
+                Target(
+                    f"scenario 5: {contender} grows memory < 20 MB",
+                    f"{row.value:.2f} MB",
+                    row.value < 20,
+                )
+            )
+    bulk = _find(rows, S6.split("{")[0], "create_many")
+    if bulk is None or bulk.value is None:
+        targets.append(
+            Target(
+                "scenario 6: create_many ≥ 0.9× the limit, no failures, no duplicates",
+                "not measured",
+                None,
+            )
+        )
+    else:
+        extra = bulk.extra
+        met = bulk.value >= 0.9 and extra["failures"] == 0 and extra["duplicates"] == 0
+        targets.append(
+            Target(
+                "scenario 6: create_many ≥ 0.9× the limit, no failures, no duplicates",
+                f"{bulk.value:.2f}× limit, {extra['failures']} failed, {extra['duplicates']} "
+                "duplicates",
+                met,
+            )
+        )
+    return targets
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line, run, print the table, write the results."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="modelgates-async benchmarks side by side with its peers.",
+    )
+    parser.add_argument("--quick", action="store_true", help="small smoke run (< 1 minute)")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no files")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per figure")
+    parser.add_argument(
+        "--only",
+        default=",".join(ALL),
+        help=f"comma-separated scenarios to run, of {','.join(ALL)} (default: all)",
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the results")
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    if args.rounds is not None:
+        from dataclasses import replace
+
+        settings = replace(settings, rounds=max(1, args.rounds))
+    only = [part.strip() for part in args.only.split(",") if part.strip()]
+    unknown = sorted(set(only) - set(ALL))
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(unknown)}")
+    rows = run(settings, only)
+    targets = evaluate_targets(rows)
+    machine = machine_description(settings.mode, _event_loop())
+    print(text_table(rows, targets))
+    if not args.no_write:
+        from dataclasses import asdict
+
+        paths = write_results(args.out, rows, targets, machine, asdict(settings))
+        print("\nwritten: " + ", ".join(str(p) for p in paths))

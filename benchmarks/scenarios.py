@@ -1,0 +1,390 @@
+"""The six scenarios (and the server's own ceiling), each returning rows of the table.
+
+The harness process only orchestrates: every measurement runs in a fresh worker process
+(``benchmarks.worker``), one contender at a time, rounds interleaved (the order rotates each
+round) so that drift on a noisy machine touches every contender alike.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from benchmarks.bulk import BULK_CONTENDERS
+from benchmarks.contenders import ASYNC_CONTENDERS, SYNC_CONTENDERS
+from benchmarks.imports import FIRST_CALL_CASES, IMPORT_CASES, measure_imports
+from benchmarks.memory import MEMORY_CONTENDERS
+from benchmarks.report import Row
+from benchmarks.seed import MANAGEMENT_KEY, seed_hash
+from benchmarks.server import BenchServer
+from benchmarks.settings import Settings
+from benchmarks.stats import median, ratio
+
+__all__ = [
+    "S1",
+    "S2",
+    "S3",
+    "S4",
+    "S5",
+    "S6",
+    "SERVER",
+    "bulk_rows",
+    "ceiling_rows",
+    "import_rows",
+    "memory_rows",
+    "throughput_rows",
+]
+
+S1 = "1. get ×{n} c={c}"
+S2 = "2. create ×{n} c={c}"
+S3 = "3. sequential get ×{n}"
+S4 = "4. import"
+S5 = "5. walk {n} keys"
+S6 = "6. bulk create ×{n} @{r}/s"
+SERVER = "server ceiling"
+
+FLOOR_ASYNC = "raw aiohttp"
+PEER_ASYNC = "openrouter async"
+FLOOR_SYNC = "requests.Session"
+PEER_SYNC = "openrouter sync"
+
+Progress = Callable[[str], None]
+
+
+def _worker_command(job: dict[str, Any]) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.worker", json.dumps(job)]
+
+
+def _parse(stdout: str, stderr: str) -> dict[str, Any]:
+    for line in stdout.splitlines():
+        if line.startswith("RESULT "):
+            result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+            return result
+    tail = stderr.strip().splitlines()[-1:] or ["no output"]
+    return {"failed": tail[0][:200]}
+
+
+def run_worker(job: dict[str, Any]) -> dict[str, Any]:
+    """Run one job in a fresh process; return its result (``failed`` on a crash)."""
+    done = subprocess.run(_worker_command(job), capture_output=True, text=True)
+    return _parse(done.stdout, done.stderr)
+
+
+def _problem(results: Sequence[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """(unavailable reason, failure) of a contender's results."""
+    for result in results:
+        if "unavailable" in result:
+            return result["unavailable"], None
+    for result in results:
+        if "failed" in result:
+            return None, result["failed"]
+    return None, None
+
+
+def throughput_rows(
+    server: BenchServer,
+    settings: Settings,
+    *,
+    title: str,
+    kind: str,
+    op: str,
+    contenders: Sequence[str],
+    floor: str,
+    peer: str,
+    n: int,
+    n_peer: int,
+    concurrency: int,
+    progress: Progress,
+) -> list[Row]:
+    """Rounds of ``n`` ``op`` calls per contender; rates, CPU and ratios, medians of rounds."""
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
+    for round_index in range(settings.rounds):
+        shift = round_index % len(contenders)
+        for name in [*contenders[shift:], *contenders[:shift]]:
+            if samples[name] and any("unavailable" in s for s in samples[name]):
+                continue
+            count = n_peer if name.startswith("openrouter") else n
+            job = {
+                "kind": kind,
+                "contender": name,
+                "op": op,
+                "n": count,
+                "concurrency": concurrency,
+                "base_url": server.base_url,
+                "seeded": settings.seeded,
+                "warmup": min(settings.warmup, count),
+                "tag": f"{op}-{name.replace(' ', '_')}-{round_index}-{time.time_ns()}",
+            }
+            server_cpu = server.cpu_seconds()
+            result = run_worker(job)
+            if server_cpu is not None and "wall" in result:
+                used = (server.cpu_seconds() or server_cpu) - server_cpu
+                result["server_cpu_per_request"] = used / (count + job["warmup"])
+            samples[name].append(result)
+            progress(f"{title} round {round_index + 1}/{settings.rounds}: {name}")
+    rows: list[Row] = []
+    for name in contenders:
+        results = samples[name]
+        unavailable, failed = _problem(results)
+        if unavailable is not None or failed is not None:
+            rows.append(Row(title, name, unavailable=unavailable or f"failed: {failed}"))
+            continue
+        rates = [r["n"] / r["wall"] for r in results]
+        cpus = [r["cpu"] / r["n"] * 1000 for r in results]
+        errors = sum(r["errors"] for r in results)
+        server_per_request = median([r.get("server_cpu_per_request", 0.0) for r in results])
+        rate = median(rates)
+        notes = []
+        if errors:
+            notes.append(f"{errors} errors")
+        if server_per_request and rate:
+            notes.append(f"server {server_per_request * rate:.2f} core busy")
+        rows.append(
+            Row(
+                title,
+                name,
+                n=results[0]["n"],
+                value=rate,
+                unit="req/s",
+                cpu_per_1k=median(cpus),
+                note=", ".join(notes),
+                samples=rates,
+                extra={
+                    "cpu_per_1k_samples": cpus,
+                    "errors": errors,
+                    "server_cpu_per_request": server_per_request,
+                },
+            )
+        )
+    _fill_ratios(rows, floor, peer)
+    return rows
+
+
+def _fill_ratios(rows: list[Row], floor: str, peer: str) -> None:
+    by_name = {row.contender: row for row in rows}
+    floor_row, peer_row = by_name.get(floor), by_name.get(peer)
+    for row in rows:
+        if row.unavailable is not None:
+            continue
+        if floor_row is not None:
+            row.vs_floor = ratio(row.value, floor_row.value)
+            row.cpu_vs_floor = ratio(row.cpu_per_1k, floor_row.cpu_per_1k)
+        if peer_row is not None:
+            row.vs_peer = ratio(row.value, peer_row.value)
+
+
+def ceiling_rows(server: BenchServer, settings: Settings, floor_rows: Sequence[Row]) -> list[Row]:
+    """The server's ceiling: two raw aiohttp client processes at once, and its CPU a request."""
+    jobs = [
+        {
+            "kind": "async",
+            "contender": FLOOR_ASYNC,
+            "op": "get",
+            "n": settings.ceiling_requests,
+            "concurrency": settings.ceiling_concurrency,
+            "base_url": server.base_url,
+            "seeded": settings.seeded,
+            "warmup": settings.warmup,
+            "tag": f"ceiling-{i}",
+        }
+        for i in range(2)
+    ]
+    server_cpu = server.cpu_seconds()
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(
+            _worker_command(job), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for job in jobs
+    ]
+    outputs = [p.communicate() for p in processes]
+    elapsed = time.perf_counter() - started
+    used = None if server_cpu is None else (server.cpu_seconds() or server_cpu) - server_cpu
+    results = [_parse(out, err) for out, err in outputs]
+    if any("wall" not in r for r in results):
+        return [Row(SERVER, "raw aiohttp ×2 processes", unavailable=str(results))]
+    total = sum(r["n"] for r in results)
+    rate = total / max(r["wall"] for r in results)
+    notes = [f"c={settings.ceiling_concurrency} each"]
+    if used is not None:
+        served = total + sum(job["warmup"] for job in jobs)
+        notes.append(f"server {used / elapsed:.2f} core busy")
+        notes.append(f"server CPU {used / served * 1e6:.0f} µs/req")
+    per_request = [r.extra.get("server_cpu_per_request") for r in floor_rows]
+    per_request_known = [p for p in per_request if p]
+    row = Row(
+        SERVER, "raw aiohttp ×2 processes", n=total, value=rate, unit="req/s", note=", ".join(notes)
+    )
+    rows = [row]
+    if per_request_known:
+        best = min(per_request_known)
+        rows.append(
+            Row(
+                SERVER,
+                "server CPU/request → one free core",
+                value=1.0 / best,
+                unit="req/s",
+                note=f"{best * 1e6:.0f} µs server CPU per request (scenario 1/2 floor rounds)",
+            )
+        )
+    return rows
+
+
+def import_rows(server: BenchServer, settings: Settings, progress: Progress) -> list[Row]:
+    """Import times and import + first call, medians of fresh interpreters."""
+    progress(f"{S4}: {settings.import_runs} fresh interpreters per case")
+    imports = measure_imports(IMPORT_CASES, settings.import_runs)
+    values = {
+        name: code.format(base_url=server.base_url, key=MANAGEMENT_KEY, hash=seed_hash(0))
+        for name, code in FIRST_CALL_CASES.items()
+    }
+    first_calls = measure_imports(values, settings.import_runs)
+    rows: list[Row] = []
+    floor = imports["import aiohttp"][0]
+    peer = imports["import openrouter"][0]
+    for name, (seconds, samples, problem) in imports.items():
+        if seconds is None:
+            rows.append(Row(S4, name, unavailable=problem or "no sample"))
+            continue
+        rows.append(
+            Row(
+                S4,
+                name,
+                n=len(samples),
+                value=seconds * 1000,
+                unit="ms",
+                vs_floor=ratio(seconds, floor),
+                vs_peer=ratio(seconds, peer),
+                samples=[s * 1000 for s in samples],
+            )
+        )
+    peers = {
+        "AsyncModelGates: import + first get": "openrouter async: import + first get",
+        "ModelGates (sync): import + first get": "openrouter sync: import + first get",
+    }
+    for name, (seconds, samples, problem) in first_calls.items():
+        if seconds is None:
+            rows.append(Row(S4, name, unavailable=problem or "no sample"))
+            continue
+        peer_name = peers.get(name, name)
+        rows.append(
+            Row(
+                S4,
+                name,
+                n=len(samples),
+                value=seconds * 1000,
+                unit="ms",
+                vs_peer=ratio(seconds, first_calls[peer_name][0]),
+                samples=[s * 1000 for s in samples],
+            )
+        )
+    return rows
+
+
+def memory_rows(settings: Settings, progress: Progress) -> list[Row]:
+    """Peak memory growth walking every key: ``iter()`` against collecting the list."""
+    title = S5.format(n=f"{settings.iter_keys:,}")
+    progress(f"{title}: seeding the server")
+    rows: list[Row] = []
+    with BenchServer(seed=settings.iter_keys) as server:
+        for contender in MEMORY_CONTENDERS:
+            results: dict[str, dict[str, dict[str, Any]]] = {}
+            for mode in ("iter", "list"):
+                results[mode] = {}
+                for measure in ("rss", "tracemalloc"):
+                    job = {
+                        "kind": "memory",
+                        "contender": contender,
+                        "mode": mode,
+                        "measure": measure,
+                        "base_url": server.base_url,
+                    }
+                    results[mode][measure] = run_worker(job)
+                    progress(f"{title}: {contender} {mode} ({measure})")
+            for mode in ("iter", "list"):
+                label = f"{contender} {'iter()' if mode == 'iter' else 'list(iter())'}"
+                rss, traced = results[mode]["rss"], results[mode]["tracemalloc"]
+                unavailable, failed = _problem([rss, traced])
+                if unavailable is not None or failed is not None:
+                    rows.append(Row(title, label, unavailable=unavailable or f"failed: {failed}"))
+                    continue
+                growth = rss["growth"] / 1e6
+                note = (
+                    f"{rss['keys']:,} keys seen, {rss['keys'] / rss['wall']:,.0f} keys/s; "
+                    f"Python heap peak +{traced['growth'] / 1e6:.2f} MB (tracemalloc)"
+                )
+                rows.append(
+                    Row(
+                        title,
+                        label,
+                        n=rss["keys"],
+                        value=growth,
+                        unit="MB",
+                        note=note,
+                        extra={"rss": rss, "tracemalloc": traced},
+                    )
+                )
+        # The ratio column: growth of iter() as a fraction of collecting the list.
+        by_label = {row.contender: row for row in rows}
+        for contender in MEMORY_CONTENDERS:
+            walked = by_label.get(f"{contender} iter()")
+            listed = by_label.get(f"{contender} list(iter())")
+            if walked is not None and listed is not None:
+                walked.vs_floor = ratio(walked.value, listed.value)
+    return rows
+
+
+def bulk_rows(settings: Settings, progress: Progress) -> list[Row]:
+    """Bulk creation against a rate-limited server (a fresh one per contender)."""
+    title = S6.format(n=f"{settings.bulk_keys:,}", r=f"{settings.rate_limit:g}")
+    rows: list[Row] = []
+    for contender in BULK_CONTENDERS:
+        with BenchServer(rate_limit=settings.rate_limit) as server:
+            job = {
+                "kind": "bulk",
+                "contender": contender,
+                "n": settings.bulk_keys,
+                "concurrency": settings.concurrency,
+                "base_url": server.base_url,
+                "tag": f"bulk-{contender.replace(' ', '_')}",
+            }
+            result = run_worker(job)
+        progress(f"{title}: {contender}")
+        unavailable, failed = _problem([result])
+        if unavailable is not None or failed is not None:
+            rows.append(Row(title, contender, unavailable=unavailable or f"failed: {failed}"))
+            continue
+        achieved = result["succeeded"] / result["wall"]
+        note = (
+            f"{result['succeeded']:,} ok, {result['failures']:,} failed, "
+            f"{result['duplicates']:,} duplicates, "
+            f"{result['n'] - result['missing'] - result['succeeded']:,} made but reported failed; "
+            f"{achieved:,.0f} keys/s in {result['wall']:.1f}s"
+        )
+        rows.append(
+            Row(
+                title,
+                contender,
+                n=result["n"],
+                value=achieved / settings.rate_limit,
+                unit="× limit",
+                cpu_per_1k=result["cpu"] / result["n"] * 1000,
+                note=note,
+                extra=result,
+            )
+        )
+    return rows
+
+
+def async_contenders() -> list[str]:
+    """Names of the async contenders, floor first."""
+    return list(ASYNC_CONTENDERS)
+
+
+def sync_contenders() -> list[str]:
+    """Names of the sync contenders, floor first."""
+    return list(SYNC_CONTENDERS)

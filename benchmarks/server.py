@@ -1,0 +1,85 @@
+"""The harness's handle on a benchmark server running in its own process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from types import TracebackType
+
+__all__ = ["BenchServer", "process_cpu_seconds"]
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of another process so far (Linux ``/proc``), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime 14 and stime 15 (1-based).
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+class BenchServer:
+    """``python -m benchmarks.serve`` in a child process: ``with BenchServer(seed=1000) as s``."""
+
+    def __init__(self, *, seed: int = 0, rate_limit: float | None = None) -> None:
+        self.seed = seed
+        self.rate_limit = rate_limit
+        self.base_url = ""
+        self._process: subprocess.Popen[str] | None = None
+
+    def start(self) -> BenchServer:
+        """Start the server and wait until it answers."""
+        command = [sys.executable, "-m", "benchmarks.serve", "--seed", str(self.seed)]
+        if self.rate_limit is not None:
+            command += ["--rate-limit", str(self.rate_limit)]
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("READY "):
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"the benchmark server did not start: {line!r}")
+        self.base_url = line.split()[1]
+        self._process = process
+        return self
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        assert self._process is not None
+        return self._process.pid
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds the server process has used so far."""
+        return process_cpu_seconds(self.pid)
+
+    def stop(self) -> None:
+        """Stop the server (closing its stdin) and wait for it."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> BenchServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,72 @@
+"""How much work each scenario does: the full run and the quick (CI smoke) run."""
+
+from __future__ import annotations
+
+import dataclasses
+
+__all__ = ["FULL", "QUICK", "Settings"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of one run. ``*_peer`` sizes apply to openrouter, 20-50× slower per request:
+    its figures are rates, so a shorter run of it measures the same thing."""
+
+    mode: str
+    rounds: int
+    concurrency: int
+    seeded: int
+    warmup: int
+    gets: int
+    gets_peer: int
+    creates: int
+    creates_peer: int
+    sequential: int
+    sequential_peer: int
+    import_runs: int
+    iter_keys: int
+    bulk_keys: int
+    rate_limit: float
+    ceiling_requests: int
+    ceiling_concurrency: int
+
+
+FULL = Settings(
+    mode="full",
+    rounds=5,
+    concurrency=64,
+    seeded=1000,
+    warmup=200,
+    gets=5000,
+    gets_peer=1000,
+    creates=2000,
+    creates_peer=500,
+    sequential=1000,
+    sequential_peer=500,
+    import_runs=10,
+    iter_keys=100_000,
+    bulk_keys=1000,
+    rate_limit=200.0,
+    ceiling_requests=10_000,
+    ceiling_concurrency=128,
+)
+
+QUICK = Settings(
+    mode="quick",
+    rounds=1,
+    concurrency=64,
+    seeded=200,
+    warmup=64,
+    gets=1000,
+    gets_peer=64,
+    creates=500,
+    creates_peer=64,
+    sequential=200,
+    sequential_peer=30,
+    import_runs=2,
+    iter_keys=3000,
+    bulk_keys=250,
+    rate_limit=200.0,
+    ceiling_requests=2000,
+    ceiling_concurrency=128,
+)
