@@ -43,14 +43,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.access_log:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-    serve(
-        host=args.host,
-        port=args.port,
-        management_key=args.management_key,
-        db=args.db,
-        rate_limit=args.rate_limit,
-        access_log=args.access_log,
-    )
+    try:
+        serve(
+            host=args.host,
+            port=args.port,
+            management_key=args.management_key,
+            db=args.db,
+            rate_limit=args.rate_limit,
+            access_log=args.access_log,
+        )
+    except OSError as exc:
+        parser.exit(1, f"{parser.prog}: cannot serve on {args.host}:{args.port}: {exc}\n")
 
 
 if __name__ == "__main__":

@@ -332,14 +332,20 @@ def serve(
 
     The management key is ``management_key``, else env ``MODELGATES_MANAGEMENT_KEY``, else a
     new one, printed once. ``db`` keeps keys in an SQLite file; ``rate_limit`` answers 429
-    past that many requests a second per key. ``echo`` receives the start-up lines.
+    past that many requests a second per key. ``echo`` receives the start-up lines;
+    ``on_started`` is called with the running server. Raises ``OSError`` if the address
+    cannot be bound.
     """
     key = management_key or os.environ.get("MODELGATES_MANAGEMENT_KEY") or None
     state = ServerState(management_key=key, db=db, rate_limit=rate_limit, clock=clock)
 
+    started = False
+
     async def main() -> None:
+        nonlocal started
         server = AsyncLocalServer(state, host=host, port=port, access_log=access_log)
-        await server.start()
+        await server.start()  # an OSError here (port taken) goes to the caller as is
+        started = True
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         # Not on Windows, nor off the main thread; Ctrl-C still works there.
@@ -366,5 +372,6 @@ def serve(
         pass
     finally:
         state.close()
-        echo("ModelGates local server stopped.")
-        sys.stdout.flush()
+        if started:
+            echo("ModelGates local server stopped.")
+            sys.stdout.flush()

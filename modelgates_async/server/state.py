@@ -18,6 +18,7 @@ from .clock import Clock
 from .faults import Fault, FaultInjector
 from .ratelimit import RateLimiter
 from .records import KeyRecord, hash_secret, mask_secret, new_secret
+from .redact import install_redaction
 from .store import MemoryStore, SQLiteStore, Store
 from .usage import UsageEvent, to_micros
 
@@ -45,6 +46,7 @@ class ServerState:
         self.management_key: str = management_key or new_secret()
         self._management_digest = bytes.fromhex(hash_secret(self.management_key))
         self.management_label = mask_secret(self.management_key)
+        install_redaction(self.management_key)
         # A store passed in is the caller's to close; one made here is ours.
         self._owns_store = store is None
         if store is None:

@@ -257,3 +257,36 @@ async def test_no_secret_reaches_the_logs(api: Any, caplog: pytest.LogCaptureFix
     text = caplog.text
     assert api.management_key not in text
     assert secret not in text
+
+
+async def test_a_malformed_header_with_a_key_is_logged_redacted(
+    server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiohttp logs an unparsable request raw; the key in it is masked in the log."""
+    import asyncio
+
+    caplog.set_level("DEBUG")
+    secret = "sk-mg-v1-" + "9" * 64
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(
+        b"GET /api/v1/key HTTP/1.1\r\nHost: x\r\n"
+        + f"Authorization: Bearer {secret}\x00\r\n".encode()
+        + f"X-Other: {server.management_key}\x01\r\n\r\n".encode()
+    )
+    await writer.drain()
+    assert b"400" in await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    assert caplog.records
+    assert secret not in caplog.text
+    assert server.management_key not in caplog.text
+
+
+def test_redact_masks_keys_bearer_tokens_and_authorization_values() -> None:
+    """redact() masks sk-mg-v1 keys, bearer tokens and Authorization header values."""
+    from modelgates_async.server.redact import redact
+
+    text = redact("a sk-mg-v1-abc123 b Bearer tok3n c Authorization: Basic xyz")
+    assert "abc123" not in text
+    assert "tok3n" not in text
+    assert "xyz" not in text

@@ -221,3 +221,14 @@ def test_serve_with_a_given_key_prints_no_secret(
     assert "MODELGATES_BASE_URL=http://127.0.0.1:" in text
     assert given not in text
     assert "stopped" in text
+
+
+def test_command_line_exits_1_when_the_port_is_taken(capsys: pytest.CaptureFixture[str]) -> None:
+    """A taken port ends `python -m modelgates_async.server` with status 1 and a message."""
+    with LocalServer() as taken:
+        with pytest.raises(SystemExit) as exit_info:
+            server_main(["--port", str(taken.port), "--management-key", "k" * 20])
+        assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{taken.port}" in err
+    assert "k" * 20 not in err
