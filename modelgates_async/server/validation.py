@@ -28,6 +28,8 @@ _UTC_TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|z|\+00:00)"
 )
 _DIGITS = re.compile(r"[0-9]+")
+#: Offsets beyond this list nothing anyway.
+MAX_OFFSET = 2**62
 
 
 class InvalidField(ValueError):
@@ -199,7 +201,8 @@ def parse_list_query(query: Any) -> ListQuery:
     if raw_offset is not None:
         if not _DIGITS.fullmatch(raw_offset):
             raise InvalidField("offset", "offset must be a non-negative integer")
-        offset = int(raw_offset)
+        # Past any real store; also keeps huge numbers out of islice() and SQLite's int64.
+        offset = MAX_OFFSET if len(raw_offset) > 18 else min(int(raw_offset), MAX_OFFSET)
     include_disabled = False
     raw_flag = query.get("include_disabled")
     if raw_flag is not None:

@@ -7,6 +7,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
+
 from modelgates_async.server import DEFAULT_WORKSPACE_ID
 
 APIKEY_FIELDS = {
@@ -278,3 +280,11 @@ async def test_head_of_a_get_route_answers_without_a_body(api: Any) -> None:
         headers={"Authorization": f"Bearer {api.management_key}"},
     ) as response:
         assert response.status == 200
+
+
+@pytest.mark.parametrize("offset", ["783372814700227007091940308025344", "9" * 5000])
+async def test_a_huge_offset_lists_nothing(api: Any, offset: str) -> None:
+    """An offset past any store (even beyond int64 or Python's digit limit) answers []."""
+    await api.create("k")
+    status, body, _ = await api.call("GET", "/keys", params={"offset": offset})
+    assert (status, body) == (200, {"data": []})
