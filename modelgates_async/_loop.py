@@ -29,7 +29,7 @@ import signal
 import sys
 import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 from modelgates_async.errors import ModelGatesError
@@ -128,9 +128,10 @@ def loop_thread_id() -> int | None:
 class _Call:
     """One awaitable handed to the loop; the caller blocks on ``lock`` until it is done."""
 
-    __slots__ = ("cancelled", "done", "exc", "lock", "result", "task")
+    __slots__ = ("awaitable", "cancelled", "done", "exc", "lock", "result", "task")
 
-    def __init__(self) -> None:
+    def __init__(self, awaitable: Awaitable[Any]) -> None:
+        self.awaitable: Awaitable[Any] | None = awaitable
         self.lock = threading.Lock()
         self.lock.acquire()
         self.task: asyncio.Task[None] | None = None
@@ -139,12 +140,17 @@ class _Call:
         self.cancelled = False
         self.done = False
 
-    # The methods below run on the loop thread only.
-    def start(self, awaitable: Awaitable[Any]) -> None:
-        if self.done:
+    def discard(self) -> None:
+        """Close the awaitable if it never started (no "never awaited" warning)."""
+        awaitable, self.awaitable = self.awaitable, None
+        if awaitable is not None:
             _discard(awaitable)
-            return
-        self.task = asyncio.get_running_loop().create_task(self.main(awaitable))
+
+    # The methods below run on the loop thread only.
+    def start(self) -> None:
+        awaitable, self.awaitable = self.awaitable, None
+        if awaitable is not None:
+            self.task = asyncio.get_running_loop().create_task(self.main(awaitable))
 
     async def main(self, awaitable: Awaitable[Any]) -> None:
         # Waking the caller from inside the task, rather than from a done callback, saves
@@ -164,7 +170,8 @@ class _Call:
     def cancel(self) -> None:
         if self.done:
             return
-        if self.task is None:  # pragma: no cover - start() always runs first (FIFO)
+        if self.task is None:  # never scheduled: the interrupt came before call_soon
+            self.discard()
             self.cancelled = self.done = True
             self.lock.release()
         else:
@@ -194,52 +201,70 @@ def _user_traceback(exc: BaseException) -> BaseException:
     return exc.with_traceback(tb)
 
 
-def run(awaitable: Awaitable[T]) -> T:
-    """Run ``awaitable`` on the private loop and return its result (or raise its exception)."""
-    rt = _runtime
-    loop = rt.loop
-    if loop is None:
-        try:
-            loop = rt.start()
-        except BaseException:
+class _Runner:
+    """Runs awaitables on the private loop; :class:`Portal` adds a client and closing."""
+
+    __slots__ = ("closed",)
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def _closed_error(self) -> ModelGatesError:
+        return ModelGatesError("closed")
+
+    def run(self, awaitable: Awaitable[T]) -> T:
+        """Run ``awaitable`` on the private loop and return its result (or raise its
+        exception). One frame of ours between the caller and the coroutine."""
+        if self.closed:
             _discard(awaitable)
-            raise
-    if threading.get_ident() == rt.thread_id:
-        _discard(awaitable)
-        raise RuntimeError(
-            "A ModelGates (sync) method was called on the facade's own event-loop thread, "
-            "e.g. from a callback; it would wait for itself forever. Use AsyncModelGates "
-            "with await there."
-        )
-    call = _Call()
-    try:
-        loop.call_soon_threadsafe(call.start, awaitable)
-    except RuntimeError:  # the loop was closed under us: interpreter exit
-        _discard(awaitable)
-        raise _shut_down_error() from None
-    try:
-        _wait(call.lock)
-    except BaseException:
-        # KeyboardInterrupt (or an exception raised by another signal handler): cancel the
-        # coroutine and give it a moment to unwind (close its connection) before re-raising.
+            raise self._closed_error()
+        rt = _runtime
+        loop = rt.loop
+        if loop is None:
+            try:
+                loop = rt.start()
+            except BaseException:
+                _discard(awaitable)
+                raise
+        if threading.get_ident() == rt.thread_id:
+            _discard(awaitable)
+            raise RuntimeError(
+                "A ModelGates (sync) method was called on the facade's own event-loop thread, "
+                "e.g. from a callback; it would wait for itself forever. Use AsyncModelGates "
+                "with await there."
+            )
+        call = _Call(awaitable)
         try:
-            loop.call_soon_threadsafe(call.cancel)
-        except RuntimeError:  # pragma: no cover - loop closed at exit
-            pass
-        else:
+            loop.call_soon_threadsafe(call.start)
+            _wait(call.lock)
+        except BaseException as interrupt:
+            # Mostly KeyboardInterrupt (or what another signal handler raised): cancel the
+            # coroutine and give it a moment to unwind (close its connection) before
+            # re-raising. A second Ctrl-C stops the wait.
+            try:
+                loop.call_soon_threadsafe(call.cancel)
+            except RuntimeError:  # the loop was closed under us: interpreter exit
+                call.discard()
+                if isinstance(interrupt, RuntimeError):
+                    raise _shut_down_error() from None
+                raise
             call.lock.acquire(timeout=CANCEL_GRACE)
-        raise
-    exc = call.exc
-    if exc is not None:
-        call.exc = None  # no reference cycle through the traceback
-        try:
-            raise _user_traceback(exc)
-        finally:
-            del exc
-    if call.cancelled:
-        raise ModelGatesError("The call was cancelled on the ModelGates event loop.")
-    result: T = call.result
-    return result
+            raise
+        error = call.exc
+        if error is not None:
+            call.exc = None  # no reference cycle through the traceback
+            try:
+                raise _user_traceback(error)
+            finally:
+                del error
+        if call.cancelled:
+            raise ModelGatesError("The call was cancelled on the ModelGates event loop.")
+        result: T = call.result
+        return result
+
+
+run = _Runner().run
+"""Run an awaitable on the private loop (for the runtime's own use: no client)."""
 
 
 def _shut_down_error() -> ModelGatesError:
@@ -273,32 +298,25 @@ def _track(task: asyncio.Task[Any]) -> None:
     task.add_done_callback(_runtime.closing.discard)
 
 
-class Portal:
+class Portal(_Runner):
     """The door of one sync client to the loop: runs its coroutines, knows it is closed.
 
     A ``weakref.finalize`` on the facade object closes the async client (without blocking)
     when the facade is garbage collected open; interpreter exit closes those still open.
     """
 
-    __slots__ = ("__weakref__", "_client", "_finalizer", "_name", "closed")
+    __slots__ = ("__weakref__", "_client", "_finalizer", "_name")
 
     def __init__(self, owner: object, client: _AsyncClient) -> None:
+        super().__init__()
         self._client = client
         self._name = type(owner).__name__
-        self.closed = False
         self._finalizer = weakref.finalize(owner, self._abandon)
         self._finalizer.atexit = False  # our own exit hook closes clients in order
         _runtime.open_portals.add(self)
 
     def _closed_error(self) -> ModelGatesError:
         return ModelGatesError(f"This {self._name} client is closed; create a new one.")
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run one of the client's coroutines to completion on the loop."""
-        if self.closed:
-            coro.close()
-            raise self._closed_error()
-        return run(coro)
 
     def iterate(self, iterator: AsyncIterator[T]) -> Iterator[T]:
         """A generator over an async iterator, pulling one item at a time on the loop.
@@ -308,10 +326,8 @@ class Portal:
         finished = False
         try:
             while True:
-                if self.closed:
-                    raise self._closed_error()
                 try:
-                    item = run(iterator.__anext__())
+                    item = self.run(iterator.__anext__())
                 except StopAsyncIteration:
                     finished = True
                     return

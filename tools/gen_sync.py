@@ -678,9 +678,9 @@ def render_member(cls: SyncClass, member: Member, w: Writer) -> str:
     return out + ind + w.signature(func, home, name=name) + "\n" + doc + body + statement + "\n"
 
 
-def render() -> str:
-    """The whole generated module, before formatting."""
-    classes = discover(*ROOT_CLASS)
+def render(root: tuple[str, str] = ROOT_CLASS) -> str:
+    """The whole generated module for the client class ``root`` (module, class), unformatted."""
+    classes = discover(*root)
     writer = Writer(classes)
     writer._add(f"from {RUNTIME_MODULE} import Portal", runtime=True)
     # Resources first: the root's __init__ names them (order does not matter at runtime,
@@ -726,9 +726,9 @@ def ruff(source: str) -> str:
     return source
 
 
-def generate() -> str:
-    """The formatted text of ``_sync.py``."""
-    return ruff(render())
+def generate(root: tuple[str, str] = ROOT_CLASS) -> str:
+    """The formatted text of ``_sync.py`` (or of the facade of another client class)."""
+    return ruff(render(root))
 
 
 def main(argv: list[str] | None = None) -> int:
