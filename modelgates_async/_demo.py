@@ -1,0 +1,252 @@
+"""``modelgates demo``: the SDK's main job, start to finish, on a local server.
+
+A SaaS gives each tenant its own key with a spending limit, watches their spend, rotates
+keys and cuts off tenants who overspend. The demo does all of that in a few seconds on a
+local ModelGates server started in this process (a background thread), so it needs no
+account and touches nothing outside this machine. With ``--live`` it runs on the real
+account of ``MODELGATES_API_KEY`` instead, skips the usage it cannot fake there, and
+deletes its keys afterwards (unless ``--keep``).
+
+No secret is ever printed: the table shows each key's masked label.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from rich.console import Console
+from rich.table import Table
+
+from modelgates_async._bulk import KeySpec
+from modelgates_async._client import AsyncModelGates
+from modelgates_async._usecases import usage_in_limit_window
+from modelgates_async.models import APIKey
+
+__all__ = ["TENANTS", "Tenant", "run_demo"]
+
+NEAR = 0.8
+PREFIX = "demo-tenant-"
+
+
+@attrs.frozen
+class Tenant:
+    """A demo tenant: its key's settings and what it spends during the demo."""
+
+    name: str
+    limit: float | None
+    reset: str | None
+    byok_counts: bool = False
+    spend: float = 0.0
+    byok_spend: float = 0.0
+
+    def spec(self) -> KeySpec:
+        return KeySpec(
+            PREFIX + self.name,
+            limit=self.limit,
+            limit_reset=self.reset,
+            include_byok_in_limit=self.byok_counts,
+        )
+
+
+TENANTS = (
+    Tenant("acme", 50, "monthly", spend=12.0),
+    Tenant("globex", 20, "weekly", spend=17.0),
+    Tenant("initech", 10, "daily", spend=10.5),
+    Tenant("umbrella", 100, "monthly", byok_counts=True, spend=60.0, byok_spend=45.0),
+    Tenant("hooli", 5, None, spend=4.5),
+    Tenant("stark", None, None, spend=250.0),
+    Tenant("wayne", 40, "weekly", spend=2.0),
+    Tenant("tyrell", 25, "daily", byok_counts=False, spend=3.0, byok_spend=40.0),
+)
+ROTATED = "acme"
+
+RecordUsage = Callable[..., Any]
+
+
+def money(value: float | None) -> str:
+    return "no limit" if value is None else f"${value:,.2f}"
+
+
+def tenant_of(key: APIKey) -> str:
+    return key.name.removeprefix(PREFIX)
+
+
+def step(console: Console, number: int, text: str) -> None:
+    console.print()
+    console.print(f"[bold]{number}. {text}[/]")
+
+
+def run_demo(
+    console: Console,
+    *,
+    live_key: str | None = None,
+    base_url: str | None = None,
+    keep: bool = False,
+) -> None:
+    """Run the demo; on a local server unless ``live_key`` names a real account."""
+    started = time.perf_counter()
+    if live_key is None:
+        from modelgates_async.server import LocalServer
+
+        with LocalServer() as server:
+            console.print(
+                f"Started a local ModelGates server at {server.base_url} in this process "
+                "(nothing leaves this machine)."
+            )
+            asyncio.run(
+                scenario(console, server.management_key, server.base_url, server.record_usage)
+            )
+    else:
+        console.print("[bold red]Live run[/]: working on the real account of MODELGATES_API_KEY.")
+        asyncio.run(scenario(console, live_key, base_url, None, cleanup=not keep))
+    console.print()
+    console.print(f"[bold green]Done[/] in {time.perf_counter() - started:.1f}s.")
+
+
+async def scenario(
+    console: Console,
+    api_key: str,
+    base_url: str | None,
+    record_usage: RecordUsage | None,
+    *,
+    cleanup: bool = False,
+) -> None:
+    """The tenant story, step by step, printing a table after each step."""
+    async with AsyncModelGates(api_key=api_key, base_url=base_url) as mg:
+        step(console, 1, f"Provision a key per tenant — api_keys.create_many({len(TENANTS)} specs)")
+        began = time.perf_counter()
+        created = await mg.api_keys.create_many([t.spec() for t in TENANTS], concurrency=8)
+        created.raise_for_errors()
+        keys = {tenant_of(c.data): c.data for c in created.values}
+        table = Table(
+            title=f"{created.succeeded} keys in {time.perf_counter() - began:.2f}s; "
+            "their secrets went back to the caller only",
+            title_justify="left",
+        )
+        for column in ("tenant", "hash", "label", "limit", "resets", "BYOK counts"):
+            table.add_column(column, no_wrap=column in ("hash", "label"))
+        for tenant in TENANTS:
+            key = keys[tenant.name]
+            table.add_row(
+                tenant.name,
+                key.hash[:16] + "…",
+                key.label,
+                money(key.limit),
+                key.limit_reset.value if key.limit_reset else "never",
+                "yes" if key.include_byok_in_limit else "no",
+            )
+        console.print(table)
+
+        step(console, 2, "Tenants spend (the local server's usage control)")
+        if record_usage is None:
+            console.print("Skipped on a live account: spend comes from real traffic there.")
+        else:
+            for tenant in TENANTS:
+                if tenant.spend:
+                    record_usage(keys[tenant.name].hash, tenant.spend)
+                if tenant.byok_spend:
+                    record_usage(keys[tenant.name].hash, tenant.byok_spend, byok=True)
+            console.print(
+                "Recorded " + ", ".join(f"{t.name} ${t.spend + t.byok_spend:g}" for t in TENANTS)
+            )
+
+        step(console, 3, f"Who is near the limit — api_keys.over_limit(threshold={NEAR})")
+        near = {key.hash async for key in mg.api_keys.over_limit(NEAR)}
+        over = {key.hash async for key in mg.api_keys.over_limit(1.0)}
+        current = (await mg.api_keys.get_many(k.hash for k in keys.values())).raise_for_errors()
+        table = Table(title="Spend in the current reset window", title_justify="left")
+        for column in ("tenant", "spent", "limit", "used", "window", "status"):
+            table.add_column(column, justify="right" if column in ("spent", "used") else "left")
+        for key in sorted(current.values, key=_share, reverse=True):
+            spent = usage_in_limit_window(key)
+            status = (
+                "[red]over[/]"
+                if key.hash in over
+                else "[yellow]near[/]"
+                if key.hash in near
+                else "ok"
+            )
+            table.add_row(
+                tenant_of(key),
+                money(spent),
+                money(key.limit),
+                "—" if key.limit is None else f"{_share(key):.0%}",
+                _window(key),
+                status,
+            )
+        console.print(table)
+
+        step(console, 4, f"Rotate {ROTATED}'s key — api_keys.rotate(hash)")
+        old = keys[ROTATED]
+        new = await mg.api_keys.rotate(old.hash)
+        retired = await mg.api_keys.get(old.hash)
+        table = Table(
+            title="Same settings, new secret; the old key is disabled", title_justify="left"
+        )
+        for column in ("", "hash", "label", "limit", "resets", "status"):
+            table.add_column(column, no_wrap=column in ("hash", "label"))
+        for which, key in (("old", retired), ("new", new.data)):
+            table.add_row(
+                which,
+                key.hash[:16] + "…",
+                key.label,
+                money(key.limit),
+                key.limit_reset.value if key.limit_reset else "never",
+                "disabled" if key.disabled else "enabled",
+            )
+        console.print(table)
+
+        step(console, 5, "Cut off tenants over their limit — api_keys.disable_over_limit()")
+        disabled = await mg.api_keys.disable_over_limit()
+        table = Table(
+            title=f"Disabled {disabled.succeeded} key(s), {disabled.failed} failure(s)",
+            title_justify="left",
+        )
+        for column in ("tenant", "spent", "limit", "status"):
+            table.add_column(column)
+        for item in disabled:
+            found: APIKey = item.input
+            table.add_row(
+                tenant_of(found),
+                money(usage_in_limit_window(found)),
+                money(found.limit),
+                "disabled" if item.ok else f"[red]{item.error}[/]",
+            )
+        console.print(table)
+
+        step(console, 6, "Where every tenant stands — api_keys.iter(include_disabled=True)")
+        table = Table(title="All demo keys", title_justify="left")
+        for column in ("tenant", "hash", "status", "limit", "spent in window"):
+            table.add_column(column, no_wrap=column == "hash")
+        mine = [key async for key in mg.api_keys.iter(include_disabled=True)]
+        mine = [key for key in mine if key.name.startswith(PREFIX)]
+        for key in sorted(mine, key=lambda k: (tenant_of(k), k.created_at)):
+            table.add_row(
+                tenant_of(key),
+                key.hash[:16] + "…",
+                "[red]disabled[/]" if key.disabled else "[green]enabled[/]",
+                money(key.limit),
+                money(usage_in_limit_window(key)),
+            )
+        console.print(table)
+
+        if cleanup:
+            deleted = await mg.api_keys.delete_many(key.hash for key in mine)
+            console.print(f"Deleted the {deleted.succeeded} demo keys from the live account.")
+
+
+def _share(key: APIKey) -> float:
+    if key.limit is None:
+        return -1.0
+    if key.limit == 0:
+        return float("inf")
+    return usage_in_limit_window(key) / key.limit
+
+
+def _window(key: APIKey) -> str:
+    base = key.limit_reset.value if key.limit_reset else "all time"
+    return base + (" + BYOK" if key.include_byok_in_limit else "")
