@@ -1,0 +1,95 @@
+"""`modelgates` as a real process: the installed script, exit statuses, stdout/stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from modelgates_async.server import LocalServer
+
+WRONG_KEY = "sk-mg-v1-" + "feedface" * 8
+
+
+def command() -> list[str]:
+    """The installed console script, or the module when the script is not on disk."""
+    script = Path(sys.executable).parent / "modelgates"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "modelgates_async.cli"]
+
+
+def modelgates(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MODELGATES_")}
+    return subprocess.run(
+        [*command(), *args],
+        env={**base, **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def server_env(modelgates_server: LocalServer) -> dict[str, str]:
+    return {
+        "MODELGATES_API_KEY": modelgates_server.management_key,
+        "MODELGATES_BASE_URL": modelgates_server.base_url,
+    }
+
+
+def test_create_then_list_as_a_process(server_env: dict[str, str]) -> None:
+    """The script creates a key and lists it as JSON, exiting 0."""
+    created = modelgates("keys", "create", "proc", "--limit", "3", "--json", env=server_env)
+    assert created.returncode == 0, created.stderr
+    key_hash = json.loads(created.stdout)["data"]["hash"]
+    listed = modelgates("keys", "list", "--json", env=server_env)
+    assert listed.returncode == 0, listed.stderr
+    assert [key["hash"] for key in json.loads(listed.stdout)] == [key_hash]
+
+
+def test_api_error_exits_1_on_stderr_without_the_key(server_env: dict[str, str]) -> None:
+    """A refused key exits 1, explains on stderr, and never prints the key."""
+    result = modelgates("keys", "list", "--api-key", WRONG_KEY, env=server_env)
+    assert result.returncode == 1
+    assert "refused" in result.stderr
+    assert WRONG_KEY not in result.stdout + result.stderr
+
+
+def test_usage_error_exits_2(server_env: dict[str, str]) -> None:
+    """A bad option value exits 2 with click's usage message."""
+    result = modelgates("keys", "create", "x", "--limit", "lots", env=server_env)
+    assert result.returncode == 2
+    assert "lots" in result.stderr
+
+
+def test_bulk_create_as_a_process(server_env: dict[str, str], tmp_path: Path) -> None:
+    """bulk-create from a file writes the secrets file and keeps stdout free of secrets."""
+    (tmp_path / "t.csv").write_text("name,limit\na,1\nb,2\n")
+    result = modelgates("keys", "bulk-create", "t.csv", env=server_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    saved = [json.loads(line) for line in (tmp_path / "t.secrets.jsonl").read_text().splitlines()]
+    assert len(saved) == 2
+    assert all(entry["key"] not in result.stdout + result.stderr for entry in saved)
+
+
+def test_demo_as_a_process_exits_0() -> None:
+    """`modelgates demo` on a fresh machine (no MODELGATES_* set) runs and exits 0."""
+    result = modelgates("demo")
+    assert result.returncode == 0, result.stderr
+    assert "disable_over_limit" in result.stdout
+    assert "Done" in result.stdout
+
+
+def test_help_lists_the_commands() -> None:
+    """`modelgates --help` names keys, serve and demo."""
+    result = modelgates("--help")
+    assert result.returncode == 0
+    for name in ("keys", "serve", "demo"):
+        assert name in result.stdout
