@@ -13,12 +13,14 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from modelgates_async.errors import APIConnectionError, APIStatusError, ModelGatesError
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 __all__ = ["DEFAULT_STATUSES", "RetryConfig", "parse_retry_after"]
 
@@ -158,6 +160,10 @@ async def retry_after_first_failure(
     path: str,
 ) -> Any:
     """Run the remaining attempts under tenacity, replaying the inline first failure."""
+    # Imported on the first retry, not with the package: most programs never retry, and
+    # tenacity is a sizeable share of ``import modelgates_async`` (see benchmarks/).
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
     pending: list[ModelGatesError] = [first_failure]
 
     async def call() -> Any:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import enum
 import math
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import cattrs
 
 from modelgates_async.errors import APIResponseValidationError
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = [
     "APIKey",
@@ -226,6 +228,8 @@ def _structure_limit_reset(value: Any, _: type) -> LimitReset:
 
 
 def _make_converter(*, detailed: bool) -> cattrs.Converter:
+    import cattrs
+
     converter = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
     converter.register_structure_hook(bool, _structure_bool)
     converter.register_structure_hook(str, _structure_str)
@@ -240,14 +244,24 @@ def _make_converter(*, detailed: bool) -> cattrs.Converter:
 
 
 # Two configurations of the same rules: the fast one builds records on the hot path; the
-# detailed one only runs after a failure, to name every offending field.
-_fast_converter = _make_converter(detailed=False)
-_detailed_converter = _make_converter(detailed=True)
+# detailed one only runs after a failure, to name every offending field. Both are made on
+# first use: importing cattrs and building converters is a third of what
+# ``import modelgates_async`` costs beyond aiohttp (see benchmarks/).
+_converters: dict[bool, cattrs.Converter] = {}
+
+
+def _converter(*, detailed: bool) -> cattrs.Converter:
+    converter = _converters.get(detailed)
+    if converter is None:
+        converter = _converters[detailed] = _make_converter(detailed=detailed)
+    return converter
 
 
 def _describe_failure(data: Any, cls: type[Any], path: str) -> tuple[str, ...]:
+    import cattrs
+
     try:
-        _detailed_converter.structure(data, cls)
+        _converter(detailed=True).structure(data, cls)
     except Exception as exc:
         if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
             return tuple(_rebase(m, path) for m in cattrs.transform_error(exc, path=path))
@@ -264,7 +278,7 @@ def _rebase(message: str, path: str) -> str:
 def structure(data: Any, cls: type[T], *, status: int = 200, path: str = "$") -> T:
     """Build a record of ``cls`` from decoded JSON, or raise APIResponseValidationError."""
     try:
-        return _fast_converter.structure(data, cls)
+        return (_converters.get(False) or _converter(detailed=False)).structure(data, cls)
     except Exception as exc:
         errors = _describe_failure(data, cls, path)
         raise APIResponseValidationError(
@@ -276,4 +290,4 @@ def structure(data: Any, cls: type[T], *, status: int = 200, path: str = "$") ->
 
 def unstructure(record: object) -> Any:
     """Turn a record back into JSON-ready data (datetimes as ISO 8601 strings)."""
-    return _fast_converter.unstructure(record)
+    return _converter(detailed=False).unstructure(record)
