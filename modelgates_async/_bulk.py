@@ -321,8 +321,12 @@ class _Progress:
 def requeue_rate_limited(retries: RetryConfig) -> Callable[[Exception], bool]:
     """Whether a failed call goes back into the queue: a 429 that asked for no longer wait
     than ``retries`` accepts. The server did nothing with it, so even a create is safe to
-    send again; the client-wide limiter has already slowed every worker down."""
+    send again; the client-wide limiter has already slowed every worker down. A config
+    that does not retry 429s (one attempt, or 429 left out of ``statuses``) requeues
+    nothing."""
     cap = retries.max_retry_after
+    if retries.attempts <= 1 or 429 not in retries.statuses:
+        return lambda exc: False
 
     def requeue(exc: Exception) -> bool:
         return isinstance(exc, RateLimitError) and (

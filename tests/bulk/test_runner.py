@@ -178,6 +178,12 @@ async def test_requeues_are_bounded() -> None:
     assert isinstance(result[0].error, RateLimitError)
 
 
+def test_a_config_that_does_not_retry_429_requeues_nothing() -> None:
+    """RetryConfig.disabled(), or 429 left out of statuses, turns the requeue off too."""
+    assert not requeue_rate_limited(RetryConfig.disabled())(rate_limited())
+    assert not requeue_rate_limited(RetryConfig(statuses={500, 503}))(rate_limited())
+
+
 def test_only_a_short_429_is_requeued() -> None:
     """A 429 asking for longer than max_retry_after, or another error, is not requeued."""
     requeue = requeue_rate_limited(RetryConfig(max_retry_after=10))
