@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
+from benchmarks.seed import child_env
 from benchmarks.stats import median
 
 __all__ = ["FIRST_CALL_CASES", "IMPORT_CASES", "measure_imports"]
@@ -63,7 +64,10 @@ with OpenRouter(api_key={key!r}, server_url={base_url!r}) as client:
 def _run_case(code: str) -> float | str:
     """Seconds the snippet took, or the reason it could not run."""
     done = subprocess.run(
-        [sys.executable, "-c", _TIMER + code + _REPORT], capture_output=True, text=True
+        [sys.executable, "-c", _TIMER + code + _REPORT],
+        capture_output=True,
+        text=True,
+        env=child_env(),
     )
     for line in done.stdout.splitlines():
         if line.startswith("UNAVAILABLE "):

@@ -19,7 +19,7 @@ from benchmarks.contenders import ASYNC_CONTENDERS, SYNC_CONTENDERS
 from benchmarks.imports import FIRST_CALL_CASES, IMPORT_CASES, measure_imports
 from benchmarks.memory import MEMORY_CONTENDERS
 from benchmarks.report import Row
-from benchmarks.seed import MANAGEMENT_KEY, seed_hash
+from benchmarks.seed import MANAGEMENT_KEY, child_env, seed_hash
 from benchmarks.server import BenchServer
 from benchmarks.settings import Settings
 from benchmarks.stats import median, ratio
@@ -70,7 +70,7 @@ def _parse(stdout: str, stderr: str) -> dict[str, Any]:
 
 def run_worker(job: dict[str, Any]) -> dict[str, Any]:
     """Run one job in a fresh process; return its result (``failed`` on a crash)."""
-    done = subprocess.run(_worker_command(job), capture_output=True, text=True)
+    done = subprocess.run(_worker_command(job), capture_output=True, text=True, env=child_env())
     return _parse(done.stdout, done.stderr)
 
 
@@ -197,7 +197,11 @@ def ceiling_rows(server: BenchServer, settings: Settings, floor_rows: Sequence[R
     started = time.perf_counter()
     processes = [
         subprocess.Popen(
-            _worker_command(job), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            _worker_command(job),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=child_env(),
+            text=True,
         )
         for job in jobs
     ]

@@ -1,4 +1,4 @@
-"""Deterministic keys shared by the seeding server launcher and the client workers.
+"""Deterministic keys and the child environment, shared by the server launcher and workers.
 
 Seeded key ``i`` has the secret ``sk-mg-v1-<i as 64 hex digits>``; a worker needs only the
 count to know every hash, so no hash list crosses a process boundary.
@@ -7,8 +7,10 @@ count to know every hash, so no hash list crosses a process boundary.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 
-__all__ = ["MANAGEMENT_KEY", "seed_hash", "seed_hashes", "seed_secret"]
+__all__ = ["MANAGEMENT_KEY", "child_env", "seed_hash", "seed_hashes", "seed_secret"]
 
 #: The management key every benchmark server is started with.
 MANAGEMENT_KEY = "sk-mg-v1-" + "be" * 32
@@ -27,3 +29,17 @@ def seed_hash(index: int) -> str:
 def seed_hashes(count: int) -> list[str]:
     """The hashes of seeded keys ``0 .. count - 1``."""
     return [seed_hash(i) for i in range(count)]
+
+
+def child_env() -> dict[str, str]:
+    """The environment of every process the harness starts.
+
+    Byte-code caching is forced on, into a cache outside the work tree: an environment with
+    ``PYTHONDONTWRITEBYTECODE`` would otherwise recompile the editable package from source
+    on every start while site-packages (aiohttp, openrouter) load their ``.pyc`` files,
+    which is not what an installed package costs a user.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "modelgates-bench-pycache")
+    return env

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from types import TracebackType
 
+from benchmarks.seed import child_env
+
 __all__ = ["BenchServer", "process_cpu_seconds"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -38,7 +40,7 @@ class BenchServer:
         if self.rate_limit is not None:
             command += ["--rate-limit", str(self.rate_limit)]
         process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=child_env()
         )
         assert process.stdout is not None
         line = process.stdout.readline()
