@@ -29,7 +29,7 @@ import signal
 import sys
 import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Protocol, TypeVar
 
 from modelgates_async.errors import ModelGatesError
@@ -318,7 +318,7 @@ class Portal(_Runner):
     def _closed_error(self) -> ModelGatesError:
         return ModelGatesError(f"This {self._name} client is closed; create a new one.")
 
-    def iterate(self, iterator: AsyncIterator[T]) -> Iterator[T]:
+    def iterate(self, iterator: AsyncIterator[T]) -> Generator[T, None, None]:
         """A generator over an async iterator, pulling one item at a time on the loop.
 
         Closing it (or dropping it) halfway closes the async generator on the loop.

@@ -9,7 +9,7 @@ there is no second implementation of any endpoint. Regenerate with
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -76,7 +76,7 @@ class APIKeys:
         offset: int = 0,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> Iterator[APIKey]:
+    ) -> Generator[APIKey, None, None]:
         """Every key, page by page (100 a page, fetched only as you iterate).
 
         Keys created while iterating shift the pages (newest first); a key seen on the
@@ -214,7 +214,7 @@ class APIKeys:
         on_progress: ProgressCallback | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> Iterator[BulkItem[CreatedKey]]:
+    ) -> Generator[BulkItem[CreatedKey], None, None]:
         """:meth:`create_many`, yielding each spec's :class:`BulkItem` as it finishes.
 
         Items come in completion order; ``item.index`` is the spec's position. Breaking
@@ -262,7 +262,7 @@ class APIKeys:
         on_progress: ProgressCallback | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> Iterator[BulkItem[APIKey]]:
+    ) -> Generator[BulkItem[APIKey], None, None]:
         """:meth:`update_many`, yielding each change's :class:`BulkItem` as it finishes."""
         return self._portal.iterate(
             self._async.update_many_iter(
@@ -302,7 +302,7 @@ class APIKeys:
         on_progress: ProgressCallback | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> Iterator[BulkItem[bool]]:
+    ) -> Generator[BulkItem[bool], None, None]:
         """:meth:`delete_many`, yielding each hash's :class:`BulkItem` as it finishes."""
         return self._portal.iterate(
             self._async.delete_many_iter(
@@ -342,7 +342,7 @@ class APIKeys:
         on_progress: ProgressCallback | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> Iterator[BulkItem[APIKey]]:
+    ) -> Generator[BulkItem[APIKey], None, None]:
         """:meth:`get_many`, yielding each hash's :class:`BulkItem` as it finishes."""
         return self._portal.iterate(
             self._async.get_many_iter(
@@ -410,7 +410,7 @@ class APIKeys:
         workspace_id: str | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> Iterator[APIKey]:
+    ) -> Generator[APIKey, None, None]:
         """Every key whose spend in its current reset window is ``>= threshold × limit``.
 
         The spend is ``usage_daily``/``weekly``/``monthly`` as the key's ``limit_reset``

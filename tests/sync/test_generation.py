@@ -31,8 +31,7 @@ def sync_annotation(text: str, renames: dict[str, str], *, returns: bool) -> str
     for old, new in renames.items():
         text = re.sub(rf"\b{old}\b", new, text)
     if returns:
-        text = re.sub(r"\bAsyncIterator\b", "Iterator", text)
-        text = re.sub(r"\bAsyncIterable\b", "Iterable", text)
+        text = re.sub(r"\bAsync(Iterator|Iterable)\[(.*)\]$", r"Generator[\2, None, None]", text)
     return text
 
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from modelgates_async import (
     APIKey,
@@ -24,6 +24,8 @@ def use(mg: ModelGates) -> None:
     keys: APIKeys = mg.api_keys
     page: list[APIKey] = keys.list(offset=0, include_disabled=True, timeout=5.0)
     every: Iterator[APIKey] = keys.iter(include_disabled=True)
+    pages: Generator[APIKey, None, None] = keys.iter()
+    pages.close()
     created: CreatedKey = keys.create("tenant", limit=None, limit_reset="monthly")
     one: APIKey = keys.get(created.data.hash, retries=RetryConfig.disabled())
     changed: APIKey = keys.update(one.hash, disabled=True)
