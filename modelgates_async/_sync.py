@@ -38,6 +38,10 @@ __all__ = ["APIKeys", "ModelGates"]
 class APIKeys:
     """API-key management: list, iterate, create, get, update, delete, current key.
 
+    Bulk: ``create_many``, ``update_many``, ``delete_many``, ``get_many`` (and ``*_iter``
+    twins that yield as items finish) return a :class:`BulkResult`. Use cases: ``rotate``,
+    ``rotate_many``, ``over_limit``, ``disable_over_limit``.
+
     Every method takes keyword-only ``timeout=`` (seconds per attempt) and ``retries=``
     (a :class:`RetryConfig`) that override the client's for that call.
     """

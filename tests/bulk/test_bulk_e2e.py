@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import Counter
 
 import pytest
@@ -279,3 +280,18 @@ async def test_bulk_create_against_a_rate_limited_server_fails_nothing() -> None
         assert (result.succeeded, result.failed) == (120, 0)
         assert client._transport.limiter.rate_limited > 0  # the limit was really hit
         assert await names_on_server(client) == Counter(names)
+
+
+async def test_created_secrets_never_reach_the_log(
+    async_modelgates_client: AsyncModelGates,
+    modelgates_server: LocalServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With DEBUG logging and retried 429s, no created key's secret is logged."""
+    modelgates_server.inject_fault("/keys", method="POST", status=429, headers=RETRY_NOW, times=3)
+    with caplog.at_level(logging.DEBUG, logger="modelgates_async"):
+        result = await async_modelgates_client.api_keys.create_many(specs(6), concurrency=3)
+    assert result.ok
+    assert "429" in caplog.text  # the retries were logged
+    for created in result.values:
+        assert created.key not in caplog.text
