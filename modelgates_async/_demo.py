@@ -21,9 +21,9 @@ import attrs
 from rich.console import Console
 from rich.table import Table
 
-from modelgates_async._bulk import KeySpec
+from modelgates_async._bulk import KeySpec, KeyUpdate
 from modelgates_async._client import AsyncModelGates
-from modelgates_async._usecases import usage_in_limit_window
+from modelgates_async._usecases import is_over_limit, usage_in_limit_window
 from modelgates_async.models import APIKey
 
 __all__ = ["TENANTS", "Tenant", "run_demo"]
@@ -115,7 +115,12 @@ async def scenario(
     *,
     cleanup: bool = False,
 ) -> None:
-    """The tenant story, step by step, printing a table after each step."""
+    """The tenant story, step by step, printing a table after each step.
+
+    ``record_usage`` is the local server's usage control; None means a live account, where
+    the demo touches only the keys it created itself.
+    """
+    live = record_usage is None
     async with AsyncModelGates(api_key=api_key, base_url=base_url) as mg:
         step(console, 1, f"Provision a key per tenant — api_keys.create_many({len(TENANTS)} specs)")
         began = time.perf_counter()
@@ -155,9 +160,14 @@ async def scenario(
             )
 
         step(console, 3, f"Who is near the limit — api_keys.over_limit(threshold={NEAR})")
-        near = {key.hash async for key in mg.api_keys.over_limit(NEAR)}
-        over = {key.hash async for key in mg.api_keys.over_limit(1.0)}
         current = (await mg.api_keys.get_many(k.hash for k in keys.values())).raise_for_errors()
+        if live:
+            # A real account holds other keys: judge only the demo's own.
+            near = {key.hash for key in current.values if is_over_limit(key, NEAR)}
+            over = {key.hash for key in current.values if is_over_limit(key)}
+        else:
+            near = {key.hash async for key in mg.api_keys.over_limit(NEAR)}
+            over = {key.hash async for key in mg.api_keys.over_limit(1.0)}
         table = Table(title="Spend in the current reset window", title_justify="left")
         for column in ("tenant", "spent", "limit", "used", "window", "status"):
             table.add_column(column, justify="right" if column in ("spent", "used") else "left")
@@ -200,16 +210,25 @@ async def scenario(
             )
         console.print(table)
 
-        step(console, 5, "Cut off tenants over their limit — api_keys.disable_over_limit()")
-        disabled = await mg.api_keys.disable_over_limit()
+        if live:
+            # disable_over_limit() would cut off the account's own keys too: not ours to touch.
+            step(console, 5, "Cut off tenants over their limit — api_keys.update_many(...)")
+            targets = [key for key in current.values if key.hash in over]
+            disabled = await mg.api_keys.update_many(
+                KeyUpdate(key.hash, disabled=True) for key in targets
+            )
+            outcomes = list(zip(targets, disabled, strict=True))
+        else:
+            step(console, 5, "Cut off tenants over their limit — api_keys.disable_over_limit()")
+            disabled = await mg.api_keys.disable_over_limit()
+            outcomes = [(item.input, item) for item in disabled]
         table = Table(
             title=f"Disabled {disabled.succeeded} key(s), {disabled.failed} failure(s)",
             title_justify="left",
         )
         for column in ("tenant", "spent", "limit", "status"):
             table.add_column(column)
-        for item in disabled:
-            found: APIKey = item.input
+        for found, item in outcomes:
             table.add_row(
                 tenant_of(found),
                 money(usage_in_limit_window(found)),
@@ -218,12 +237,12 @@ async def scenario(
             )
         console.print(table)
 
-        step(console, 6, "Where every tenant stands — api_keys.iter(include_disabled=True)")
+        step(console, 6, "Where every tenant stands — api_keys.get_many(every demo key)")
         table = Table(title="All demo keys", title_justify="left")
         for column in ("tenant", "hash", "status", "limit", "spent in window"):
             table.add_column(column, no_wrap=column == "hash")
-        mine = [key async for key in mg.api_keys.iter(include_disabled=True)]
-        mine = [key for key in mine if key.name.startswith(PREFIX)]
+        ours = [*(key.hash for key in keys.values()), new.data.hash]
+        mine = (await mg.api_keys.get_many(ours)).raise_for_errors().values
         for key in sorted(mine, key=lambda k: (tenant_of(k), k.created_at)):
             table.add_row(
                 tenant_of(key),

@@ -365,16 +365,23 @@ def test_demo_refuses_a_real_account_without_live(monkeypatch: pytest.MonkeyPatc
     assert WRONG_KEY not in result.output
 
 
-def test_demo_live_runs_against_the_given_account(
+def test_demo_live_touches_only_its_own_keys(
     modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`demo --live` works on the configured server and deletes its keys afterwards."""
+    """`demo --live` leaves the account's keys alone (even over-limit or demo-named ones)
+    and deletes only the keys it made."""
+    overspent, lookalike = make_keys(
+        modelgates_server, KeySpec("real-customer", limit=1), KeySpec("demo-tenant-acme")
+    )
+    modelgates_server.record_usage(overspent.data.hash, 5.0)
     monkeypatch.setenv("MODELGATES_API_KEY", modelgates_server.management_key)
     monkeypatch.setenv("MODELGATES_BASE_URL", modelgates_server.base_url)
     result = CliRunner().invoke(cli, ["demo", "--live"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "Skipped on a live account" in result.output
-    assert all_keys(modelgates_server) == []
+    remaining = {key.hash: key for key in all_keys(modelgates_server)}
+    assert set(remaining) == {overspent.data.hash, lookalike.data.hash}
+    assert not remaining[overspent.data.hash].disabled
 
 
 def test_serve_delegates_to_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
