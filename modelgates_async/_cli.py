@@ -614,6 +614,8 @@ SPEC_FIELDS = (
     "creator_user_id",
     "workspace_id",
 )
+LISTED_KEYS = 50
+"""bulk-create lists the keys it made on the terminal only up to this many."""
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 
@@ -829,21 +831,24 @@ def report_bulk(
         print_json(data)
         return
     out_console = console()
-    table = Table(
-        title=f"Created {len(created)} of {len(rows)} keys from {source}", title_justify="left"
-    )
-    table.add_column("line", justify="right")
-    table.add_column("name")
-    table.add_column("hash", no_wrap=True, style="cyan")
-    table.add_column("label", no_wrap=True)
-    if show_secrets:
-        table.add_column("secret", no_wrap=True)
-    for row, key in created:
-        cells = [str(row.line), key.data.name, key.data.hash, key.data.label]
+    title = f"Created {len(created)} of {len(rows)} keys from {source}"
+    if len(created) > LISTED_KEYS and not show_secrets:
+        # Thousands of rows help nobody on a terminal; the secrets file lists them all.
+        out_console.print(f"{title}; each one's hash and secret are in the secrets file.")
+    else:
+        table = Table(title=title, title_justify="left")
+        table.add_column("line", justify="right", no_wrap=True)
+        table.add_column("name", no_wrap=True)
+        table.add_column("hash", overflow="fold", style="cyan")
+        table.add_column("label", no_wrap=True)
         if show_secrets:
-            cells.append(key.key)
-        table.add_row(*cells)
-    out_console.print(table)
+            table.add_column("secret", overflow="fold")
+        for row, key in created:
+            cells = [str(row.line), key.data.name, key.data.hash, key.data.label]
+            if show_secrets:
+                cells.append(key.key)
+            table.add_row(*cells)
+        out_console.print(table)
     if out is not None:
         out_console.print(
             f"Secrets: {out} (mode 0600). They are shown nowhere else: keep that file safe."
