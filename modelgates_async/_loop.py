@@ -14,6 +14,9 @@ this module knows nothing about endpoints. What it guarantees:
 - After ``os.fork()`` the child forgets the parent's loop and sessions *without touching
   them* (closing them would unregister the parent's sockets from the epoll set both
   processes share) and starts its own loop and sessions on first use.
+- The loop is uvloop's when uvloop is installed (the ``speed`` extra): handing a call to
+  another thread and back costs a fraction of what the selector loop needs.
+  ``MODELGATES_SYNC_LOOP=asyncio`` keeps asyncio's own loop.
 - At interpreter exit every client still open is closed, async generators and the default
   executor are shut down, and the loop is stopped and closed: no "Unclosed client session",
   "Event loop is closed" or thread warnings.
@@ -343,6 +346,10 @@ class Portal(_Runner):
         self.closed = True
         self._finalizer.detach()
         _runtime.open_portals.discard(self)
+        loop = _runtime.loop
+        if loop is not None and threading.get_ident() == _runtime.thread_id:
+            _schedule_close(self._client)  # closed from a callback on the loop: no waiting
+            return
         run(self._client.aclose())
 
     def _abandon(self) -> None:

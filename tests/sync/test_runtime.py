@@ -172,6 +172,17 @@ def test_collected_client_is_closed_on_the_loop(fake_sync: Any) -> None:
     assert probe.aclosed == 1
 
 
+def test_close_from_a_loop_callback_does_not_wait(fake_sync: Any) -> None:
+    """close() called on the loop thread schedules the close instead of deadlocking."""
+    client = fake_sync.Fake()
+    client.items.call(client.close)
+    fake_sync.Fake().close()  # one more round trip: the scheduled close has run by now
+    assert client.closed
+    assert client.probe.aclosed == 1
+    with pytest.raises(ModelGatesError, match="closed"):
+        client.items.echo(1)
+
+
 def test_runtime_refuses_work_after_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
     """Once shut down (interpreter exit), starting the loop again raises a clear error."""
     fresh = loop_module._Runtime()
