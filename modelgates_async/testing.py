@@ -6,7 +6,8 @@ session: it imports the server and the client only inside fixtures.
 Fixtures:
 
 - ``modelgates_server_session`` (session): one ``LocalServer`` in a background thread on
-  ``127.0.0.1:<free port>``, stopped at the end of the session.
+  ``127.0.0.1:<free port>``, stopped at the end of the session. Its options come from the
+  ``modelgates_server_options`` fixture (override it: ``{"rate_limit": 5}``, ``{"db": ...}``).
 - ``modelgates_server`` (function): the same server, reset before and after each test (no
   keys, no spend, no faults, real time), so tests never see each other's state.
 - ``async_modelgates_server`` (function, async): an ``AsyncLocalServer`` of its own in the
@@ -47,6 +48,7 @@ __all__ = [
     "async_modelgates_server",
     "modelgates_client",
     "modelgates_server",
+    "modelgates_server_options",
     "modelgates_server_session",
 ]
 
@@ -69,11 +71,18 @@ def _test_retries() -> RetryConfig:
 
 
 @pytest.fixture(scope="session")
-def modelgates_server_session() -> Iterator[LocalServer]:
+def modelgates_server_options() -> dict[str, Any]:
+    """Options of the session's server (``ServerState`` keywords: ``management_key``, ``db``,
+    ``rate_limit``, ``clock``); override this fixture in a conftest to change them."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def modelgates_server_session(modelgates_server_options: dict[str, Any]) -> Iterator[LocalServer]:
     """One local ModelGates server for the whole session, in a background thread."""
     from modelgates_async.server import LocalServer
 
-    with LocalServer() as server:
+    with LocalServer(**modelgates_server_options) as server:
         yield server
 
 
