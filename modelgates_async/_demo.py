@@ -156,7 +156,12 @@ async def scenario(
                 if tenant.byok_spend:
                     record_usage(keys[tenant.name].hash, tenant.byok_spend, byok=True)
             console.print(
-                "Recorded " + ", ".join(f"{t.name} ${t.spend + t.byok_spend:g}" for t in TENANTS)
+                "Recorded "
+                + ", ".join(
+                    f"{t.name} ${t.spend:g}"
+                    + (f" + ${t.byok_spend:g} BYOK" if t.byok_spend else "")
+                    for t in TENANTS
+                )
             )
 
         step(console, 3, f"Who is near the limit — api_keys.over_limit(threshold={NEAR})")
