@@ -9,6 +9,7 @@ Both loops are covered: uvloop (the default when installed) and asyncio's own.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,18 @@ LOOPS = [
     pytest.param("", id="default-loop"),
     pytest.param("asyncio", id="asyncio-loop"),
 ]
+
+
+# asyncio's debug mode (-X dev) reports callbacks slower than 0.1 s: load on a 2-core CI
+# machine, not a cleanliness problem. Every other line on stderr still fails the test.
+_SLOW_CALLBACK = re.compile(r"^Executing <.*> took \d+\.\d+ seconds$")
+
+
+def significant_stderr(stderr: str) -> str:
+    """stderr without asyncio's slow-callback notices."""
+    return "".join(
+        line for line in stderr.splitlines(keepends=True) if not _SLOW_CALLBACK.match(line.strip())
+    )
 
 
 def run_script(script: str, loop: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -56,7 +69,15 @@ def test_forked_child_gets_a_fresh_loop_and_session(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "child got before-fork\nparent ok\n"
-    assert result.stderr == ""
+    assert significant_stderr(result.stderr) == ""
+
+
+def test_slow_callback_notices_are_the_only_lines_ignored() -> None:
+    """The stderr filter drops asyncio's slow-callback notice and nothing else."""
+    notice = "Executing <Task finished name='Task-1' coro=<f() done>> took 0.250 seconds\n"
+    leak = "ResourceWarning: unclosed <socket.socket fd=5>\n"
+    assert significant_stderr(notice) == ""
+    assert significant_stderr(notice + leak) == leak
 
 
 @pytest.mark.parametrize("loop", LOOPS)
@@ -68,4 +89,4 @@ def test_interpreter_exit_cleans_up_open_clients(modelgates_server: Any, loop: s
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "done\n"
-    assert result.stderr == ""
+    assert significant_stderr(result.stderr) == ""
