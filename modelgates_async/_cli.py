@@ -559,15 +559,21 @@ def serve(
     """Run a local ModelGates server until Ctrl-C (for development, tests and demos)."""
     from modelgates_async.server import serve as run_server
 
-    run_server(
-        host=host,
-        port=port,
-        management_key=management_key,
-        db=db,
-        rate_limit=rate_limit,
-        access_log=access_log,
-        echo=click.echo,
-    )
+    try:
+        run_server(
+            host=host,
+            port=port,
+            management_key=management_key,
+            db=db,
+            rate_limit=rate_limit,
+            access_log=access_log,
+            echo=click.echo,
+        )
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise click.UsageError(
+            f"Cannot listen on {host}:{port}: {exc.strerror or exc}. "
+            "Choose another --port (0 picks a free one)."
+        ) from None
 
 
 @cli.command()

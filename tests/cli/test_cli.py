@@ -402,6 +402,21 @@ def test_serve_delegates_to_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen["db"] is None
 
 
+def test_serve_on_a_taken_port_says_what_to_do() -> None:
+    """A port already in use gives a usage error (exit 2) naming --port, not a traceback."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.output
+    assert "--port" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_without_the_cli_extra_main_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
