@@ -276,3 +276,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         paths = write_results(args.out, rows, targets, machine, asdict(settings))
         print("\nwritten: " + ", ".join(str(p) for p in paths))
+    # A missed target is a finding, not an error; a contender that crashed is a broken harness.
+    crashed = [r for r in rows if r.unavailable is not None and r.unavailable.startswith("failed")]
+    if crashed:
+        names = ", ".join(f"{r.scenario}: {r.contender}" for r in crashed)
+        print(f"\nerror: contenders crashed: {names}", file=sys.stderr)
+        raise SystemExit(1)

@@ -33,7 +33,7 @@ class Settings:
 
 FULL = Settings(
     mode="full",
-    rounds=5,
+    rounds=7,
     concurrency=64,
     seeded=1000,
     warmup=200,
