@@ -15,6 +15,11 @@
         ├── RateLimitError 429 (.retry_after)
         └── InternalServerError 5xx
 
+Two more carry records, so they live beside them: ``BulkError`` (``_bulk.py``, from
+``BulkResult.raise_for_errors()``; ``.result`` keeps every outcome) and ``RotationError``
+(``_usecases.py``; ``.new_key`` keeps a replacement that was created). Both are
+``ModelGatesError`` subclasses exported from the package.
+
 No message, repr or attribute of these exceptions carries the API key or a created key's
 secret: the transport redacts them before an exception is built.
 """
