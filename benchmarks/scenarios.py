@@ -141,6 +141,8 @@ def throughput_rows(
         notes = []
         if errors:
             notes.append(f"{errors} errors")
+        if len(rates) > 1:
+            notes.append(f"rounds {min(rates):,.0f}–{max(rates):,.0f}/s")
         if server_per_request and rate:
             notes.append(f"server {server_per_request * rate:.2f} core busy")
         rows.append(
@@ -154,6 +156,8 @@ def throughput_rows(
                 note=", ".join(notes),
                 samples=rates,
                 extra={
+                    "best_rate": max(rates),
+                    "best_cpu_per_1k": min(cpus),
                     "cpu_per_1k_samples": cpus,
                     "errors": errors,
                     "server_cpu_per_request": server_per_request,

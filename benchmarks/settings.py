@@ -33,16 +33,18 @@ class Settings:
 
 FULL = Settings(
     mode="full",
-    rounds=7,
+    # Many short rounds rather than a few long ones: on a shared machine each contender then
+    # samples the same mix of quiet and busy moments, and the medians compare like with like.
+    rounds=15,
     concurrency=64,
     seeded=1000,
     warmup=200,
     gets=5000,
-    gets_peer=1000,
+    gets_peer=300,
     creates=2000,
-    creates_peer=500,
+    creates_peer=150,
     sequential=1000,
-    sequential_peer=500,
+    sequential_peer=200,
     import_runs=10,
     iter_keys=100_000,
     bulk_keys=1000,
