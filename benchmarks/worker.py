@@ -49,14 +49,22 @@ async def _drive_async(call: Callable[[int], Awaitable[object]], n: int, concurr
     return errors
 
 
-def _measure_start() -> tuple[float, float]:
-    return time.perf_counter(), time.process_time()
+def _measure_start() -> tuple[float, float, float]:
+    return time.perf_counter(), time.process_time(), time.time()
 
 
-def _measure_end(start: tuple[float, float], n: int, errors: int) -> Result:
+def _measure_end(start: tuple[float, float, float], n: int, errors: int) -> Result:
     wall = time.perf_counter() - start[0]
     cpu = time.process_time() - start[1]
-    return {"n": n, "errors": errors, "wall": wall, "cpu": cpu}
+    # Wall-clock ends too, so that runs in parallel processes can be put on one time line.
+    return {
+        "n": n,
+        "errors": errors,
+        "wall": wall,
+        "cpu": cpu,
+        "began": start[2],
+        "ended": time.time(),
+    }
 
 
 async def _throughput_async(job: dict[str, Any]) -> Result:
