@@ -199,6 +199,8 @@ def ceiling_rows(server: BenchServer, settings: Settings, floor_rows: Sequence[R
             "seeded": settings.seeded,
             "warmup": settings.warmup,
             "tag": f"ceiling-{i}",
+            # Both start measuring at once, after their start-up and warm-up.
+            "start_at": time.time() + 3.0,
         }
         for i in range(2)
     ]

@@ -85,6 +85,8 @@ async def _throughput_async(job: dict[str, Any]) -> Result:
 
         await _drive_async(call, job["warmup"], job["concurrency"])
         gc.collect()
+        if "start_at" in job:  # processes run together start measuring together
+            await asyncio.sleep(max(0.0, job["start_at"] - time.time()))
         start = _measure_start()
         errors = await _drive_async(call, job["n"], job["concurrency"])
         return _measure_end(start, job["n"], errors)
