@@ -32,6 +32,7 @@ import difflib
 import importlib.util
 import inspect
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -86,16 +87,32 @@ class Module:
 _modules: dict[str, Module] = {}
 
 
+def _source_of(name: str) -> tuple[Path, bool]:
+    """The source file of module ``name`` and whether it is a package.
+
+    Found by path under the repository first: the generator only parses source, so it
+    must not import the package (and aiohttp with it) — ``python3 tools/gen_sync.py
+    --check`` then works in any interpreter that has ruff.
+    """
+    base = ROOT.joinpath(*name.split("."))
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py", True
+    if base.with_suffix(".py").is_file():
+        return base.with_suffix(".py"), False
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise GenerationError(f"cannot find the source of {name}")
+    return Path(spec.origin), spec.submodule_search_locations is not None
+
+
 def load_module(name: str) -> Module:
     """Parse ``name`` (a module of the package) and index its imports and definitions."""
     if name in _modules:
         return _modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.origin is None:
-        raise GenerationError(f"cannot find the source of {name}")
-    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"), filename=spec.origin)
+    origin, is_package = _source_of(name)
+    tree = ast.parse(origin.read_text(encoding="utf-8"), filename=str(origin))
     module = Module(name, tree)
-    package = name if spec.submodule_search_locations else name.rpartition(".")[0]
+    package = name if is_package else name.rpartition(".")[0]
     for node, guarded in _top_level(tree.body, guarded=False):
         if isinstance(node, ast.ImportFrom):
             base = _absolute(node, package)
@@ -713,10 +730,26 @@ def render(root: tuple[str, str] = ROOT_CLASS) -> str:
     return "".join(parts)
 
 
+def _ruff_command() -> list[str]:
+    """This interpreter's ruff, else one on PATH, else the project's virtualenv's."""
+    if importlib.util.find_spec("ruff") is not None:
+        return [sys.executable, "-m", "ruff"]
+    for candidate in (
+        shutil.which("ruff"),
+        ROOT / ".venv" / "bin" / "ruff",
+        ROOT / ".ci-venv" / "bin" / "ruff",
+    ):
+        if candidate and Path(candidate).is_file():
+            return [str(candidate)]
+    raise GenerationError(
+        "ruff is needed to format the facade: pip install -e '.[test]' (or '.[dev]')"
+    )
+
+
 def ruff(source: str) -> str:
     """Sort imports and format with the project's ruff settings."""
     filename = str(OUTPUT.relative_to(ROOT))
-    base = [sys.executable, "-m", "ruff"]
+    base = _ruff_command()
     steps = [
         [*base, "check", "--fix-only", "--select", "I", "--quiet", "--stdin-filename", filename],
         [*base, "format", "--quiet", "--stdin-filename", filename],
@@ -726,7 +759,7 @@ def ruff(source: str) -> str:
             [*command, "-"], input=source, capture_output=True, text=True, cwd=ROOT, check=False
         )
         if result.returncode != 0:
-            raise GenerationError(f"{' '.join(command[2:4])} failed:\n{result.stderr}")
+            raise GenerationError(f"ruff {command[len(base)]} failed:\n{result.stderr}")
         source = result.stdout
     return source
 
