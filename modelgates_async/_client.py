@@ -76,6 +76,7 @@ class AsyncModelGates:
         self.retries = retries
         self._session = session
         self._owns_session = session is None
+        self._session_loop_checked = False
         self._session_lock: asyncio.Lock | None = None
         self._closed = False
         headers = _build_headers(
@@ -102,7 +103,9 @@ class AsyncModelGates:
     async def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
         if session is not None and not session.closed:
-            return session
+            if self._session_loop_checked:
+                return session
+            return self._check_session_loop(session)
         if self._closed:
             raise ModelGatesError("This AsyncModelGates client is closed; create a new one.")
         if not self._owns_session:
@@ -112,7 +115,20 @@ class AsyncModelGates:
             connector=aiohttp.TCPConnector(limit=256, enable_cleanup_closed=False),
             raise_for_status=False,
         )
+        self._session_loop_checked = True
         return self._session
+
+    def _check_session_loop(self, session: aiohttp.ClientSession) -> aiohttp.ClientSession:
+        # A session passed in is bound to the loop it was made in; used from another loop,
+        # aiohttp fails with "Event loop is closed" or hangs. Say so, once, on first use.
+        if getattr(session, "_loop", None) is not asyncio.get_running_loop():
+            raise ModelGatesError(
+                "The aiohttp session passed to AsyncModelGates belongs to another event loop: "
+                "create it inside the loop that makes the calls (the sync ModelGates runs on "
+                "a private loop of its own: leave session=None there)."
+            )
+        self._session_loop_checked = True
+        return session
 
     def _forget_session_after_fork(self) -> aiohttp.ClientSession | None:
         """Drop the session this client created, without closing it, and return it.

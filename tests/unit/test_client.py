@@ -95,6 +95,31 @@ async def test_a_session_passed_in_is_used_and_never_closed(
     assert len(sent(mock, "GET", f"{BASE}/keys/{HASH}")) == 1
 
 
+def test_a_session_from_another_loop_is_refused_with_a_clear_error(waits: list[float]) -> None:
+    """A session made in another event loop raises ModelGatesError instead of failing
+    inside aiohttp; the session itself is left alone (still open, still the caller's)."""
+    import asyncio
+
+    other = asyncio.new_event_loop()
+    try:
+
+        async def make_session() -> aiohttp.ClientSession:
+            return aiohttp.ClientSession()
+
+        session = other.run_until_complete(make_session())
+
+        async def use_it() -> None:
+            async with AsyncModelGates(API_KEY, base_url=BASE, session=session) as client:
+                await client.api_keys.get(HASH)
+
+        with pytest.raises(ModelGatesError, match="another event loop"):
+            asyncio.run(use_it())
+        assert not session.closed
+        other.run_until_complete(session.close())
+    finally:
+        other.close()
+
+
 async def test_using_a_closed_client_raises_a_clear_error(
     mock: aioresponses, waits: list[float]
 ) -> None:
