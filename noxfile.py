@@ -11,11 +11,19 @@ PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 
 
 def _installed_python() -> list[str] | None:
-    # Run on the interpreters that exist here; CI machines have only one.
-    import shutil
+    # The interpreters that really run here (a pyenv shim of an inactive version is on PATH
+    # but fails, and nox under CI=true treats a missing interpreter as an error).
+    import subprocess
 
-    found = [v for v in PYTHONS if shutil.which(f"python{v}")]
-    return found or None
+    def runs(version: str) -> bool:
+        try:
+            return (
+                subprocess.run([f"python{version}", "-c", ""], capture_output=True).returncode == 0
+            )
+        except OSError:
+            return False
+
+    return [v for v in PYTHONS if runs(v)] or None
 
 
 @nox.session(python=_installed_python())
