@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 import math
+import re
+import sys
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +33,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_FRACTION = re.compile(r"\.(\d+)")
 
 
 class LimitReset(str, enum.Enum):
@@ -204,11 +207,18 @@ def _structure_int(value: Any, _: type) -> int:
     raise TypeError(f"expected an integer, got {type(value).__name__}")
 
 
+def _fraction_as_micros(match: re.Match[str]) -> str:
+    return "." + match.group(1)[:6].ljust(6, "0")
+
+
 def parse_datetime(value: str) -> datetime:
     """Parse an ISO 8601 timestamp into an aware datetime (UTC when it names no zone)."""
     if value.endswith(("Z", "z")):
         # Python 3.10's fromisoformat does not accept "Z".
         value = value[:-1] + "+00:00"
+    if sys.version_info < (3, 11):
+        # ... nor fractions of other than 3 or 6 digits ("…:27.5+00:00").
+        value = _FRACTION.sub(_fraction_as_micros, value, count=1)
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)

@@ -54,6 +54,25 @@ def test_datetimes_are_aware_utc_even_with_z_or_no_zone() -> None:
     assert key.last_used_at.microsecond == 500000
 
 
+@pytest.mark.parametrize(
+    ("text", "micros"),
+    [
+        ("2030-01-01T00:00:00.5+00:00", 500000),
+        ("2030-01-01T00:00:00.12Z", 120000),
+        ("2030-01-01T00:00:00.363244+00:00", 363244),
+        ("2030-01-01T00:00:00.1234567Z", 123456),
+        ("2030-01-01T00:00:00Z", 0),
+    ],
+)
+def test_fractions_of_any_length_parse_on_every_python(text: str, micros: int) -> None:
+    """1 to 7 fraction digits parse alike (Python 3.10's fromisoformat takes only 3 or 6)."""
+    from modelgates_async.models import parse_datetime
+
+    parsed = parse_datetime(text)
+    assert parsed.microsecond == micros
+    assert parsed.utcoffset() is not None
+
+
 def test_limit_reset_is_an_enum_that_compares_to_strings() -> None:
     """limit_reset parses to LimitReset, which is also equal to its string."""
     key = structure(key_record(limit_reset="weekly"), APIKey)
