@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 from modelgates_async import ModelGates, _loop
 
@@ -12,6 +13,11 @@ def main(base_url: str, api_key: str, child_exit: str) -> None:
     mg = ModelGates(api_key=api_key, base_url=base_url)
     created = mg.api_keys.create("before-fork")
     parent_loop = _loop._runtime.loop
+    # Python 3.12+ warns on any fork() of a multi-threaded process, and the facade's loop
+    # thread is one; that warning is about the caller's fork, so only it is silenced here.
+    warnings.filterwarnings(
+        "ignore", message=r"This process \(pid=\d+\) is multi-threaded", category=DeprecationWarning
+    )
     pid = os.fork()
     if pid == 0:
         key = mg.api_keys.get(created.data.hash)  # a fresh loop and session, on first use
