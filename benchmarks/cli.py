@@ -61,40 +61,38 @@ def run(settings: Settings, only: Sequence[str]) -> list[Row]:
     progress(f"{settings.mode} run; starting the server ({settings.seeded} keys)")
     with BenchServer(seed=settings.seeded) as server:
         floor_rows: list[Row] = []
+
+        def concurrent(title: str, op: str, n: int, n_peer: int) -> None:
+            # Scenarios 1 and 2: the async contenders at concurrency c; the raw floor's rows
+            # also feed the server-ceiling estimate.
+            part = scenarios.throughput_rows(
+                server,
+                settings,
+                title=title,
+                kind="async",
+                op=op,
+                contenders=scenarios.async_contenders(),
+                floor=FLOOR_ASYNC,
+                peer=PEER_ASYNC,
+                n=n,
+                n_peer=n_peer,
+                concurrency=c,
+                progress=progress,
+            )
+            rows.extend(part)
+            floor_rows.extend(r for r in part if r.contender == FLOOR_ASYNC)
+
         if "1" in only:
-            part = scenarios.throughput_rows(
-                server,
-                settings,
-                title=S1.format(n=f"{settings.gets:,}", c=c),
-                kind="async",
-                op="get",
-                contenders=scenarios.async_contenders(),
-                floor=FLOOR_ASYNC,
-                peer=PEER_ASYNC,
-                n=settings.gets,
-                n_peer=settings.gets_peer,
-                concurrency=c,
-                progress=progress,
+            concurrent(
+                S1.format(n=f"{settings.gets:,}", c=c), "get", settings.gets, settings.gets_peer
             )
-            rows += part
-            floor_rows += [r for r in part if r.contender == FLOOR_ASYNC]
         if "2" in only:
-            part = scenarios.throughput_rows(
-                server,
-                settings,
-                title=S2.format(n=f"{settings.creates:,}", c=c),
-                kind="async",
-                op="create",
-                contenders=scenarios.async_contenders(),
-                floor=FLOOR_ASYNC,
-                peer=PEER_ASYNC,
-                n=settings.creates,
-                n_peer=settings.creates_peer,
-                concurrency=c,
-                progress=progress,
+            concurrent(
+                S2.format(n=f"{settings.creates:,}", c=c),
+                "create",
+                settings.creates,
+                settings.creates_peer,
             )
-            rows += part
-            floor_rows += [r for r in part if r.contender == FLOOR_ASYNC]
         if "3" in only:
             rows += scenarios.throughput_rows(
                 server,

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from modelgates_async.errors import APIConnectionError, APIStatusError, ModelGatesError
+from modelgates_async.errors import (
+    APIConnectionError,
+    APIStatusError,
+    ModelGatesError,
+    RateLimitError,
+)
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -119,6 +124,8 @@ def parse_retry_after(
 
 def server_wait(exc: BaseException) -> float | None:
     """The wait a failed attempt's response asked for, if any."""
+    if isinstance(exc, RateLimitError):
+        return exc.retry_after  # parsed once, when the transport built the error
     if isinstance(exc, APIStatusError):
         return parse_retry_after(exc.headers)
     return None

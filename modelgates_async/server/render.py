@@ -11,6 +11,18 @@ from .usage import ZERO, UsageTotals, limit_remaining, next_reset, spend_in_limi
 __all__ = ["current_key_data", "key_data", "management_key_data"]
 
 
+def _limit_fields(record: KeyRecord, totals: UsageTotals) -> dict[str, Any]:
+    # The same four fields, in the same order, in APIKey and CurrentKey.
+    return {
+        "limit": record.limit,
+        "limit_remaining": limit_remaining(
+            record.limit, totals, record.limit_reset, record.include_byok_in_limit
+        ),
+        "limit_reset": record.limit_reset,
+        "include_byok_in_limit": record.include_byok_in_limit,
+    }
+
+
 def _usage_fields(totals: UsageTotals) -> dict[str, float]:
     return {
         "usage": totals.usage,
@@ -31,13 +43,8 @@ def key_data(record: KeyRecord, totals: UsageTotals) -> dict[str, Any]:
         "name": record.name,
         "label": record.label,
         "disabled": record.disabled,
-        "limit": record.limit,
-        "limit_remaining": limit_remaining(
-            record.limit, totals, record.limit_reset, record.include_byok_in_limit
-        ),
-        "limit_reset": record.limit_reset,
-        "include_byok_in_limit": record.include_byok_in_limit,
     }
+    data.update(_limit_fields(record, totals))
     data.update(_usage_fields(totals))
     data["created_at"] = format_time(record.created_at)
     data["updated_at"] = format_time(record.updated_at)
@@ -91,13 +98,8 @@ def current_key_data(
     budget = _budget(record, totals, now)
     data: dict[str, Any] = {
         "label": record.label,
-        "limit": record.limit,
-        "limit_remaining": limit_remaining(
-            record.limit, totals, record.limit_reset, record.include_byok_in_limit
-        ),
-        "limit_reset": record.limit_reset,
-        "include_byok_in_limit": record.include_byok_in_limit,
     }
+    data.update(_limit_fields(record, totals))
     data.update(_usage_fields(totals))
     data.update(_extras(False, rate_limit))
     data["creator_user_id"] = record.creator_user_id

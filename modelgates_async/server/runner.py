@@ -44,7 +44,41 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-class AsyncLocalServer:
+class _ServerHandle:
+    """What both runners share: the state, where the server listens, and the clock."""
+
+    host: str
+    port: int
+
+    def __init__(self, state: ServerState | None, host: str, state_options: dict[str, Any]) -> None:
+        if state is not None and state_options:
+            raise TypeError("pass either a ServerState or its options, not both")
+        self._owns_state = state is None
+        self.state = state if state is not None else ServerState(**state_options)
+        self.host = host
+
+    @property
+    def url(self) -> str:
+        """The root URL, e.g. ``http://127.0.0.1:54321``."""
+        return _url(self.host, self.port)
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, ``<url>/api/v1``."""
+        return self.url + "/api/v1"
+
+    @property
+    def management_key(self) -> str:
+        """The management key that ``/keys`` needs."""
+        return self.state.management_key
+
+    @property
+    def clock(self) -> Clock:
+        """The emulator's clock: ``.set(datetime)``, ``.advance(seconds)``, ``.resume()``."""
+        return self.state.clock
+
+
+class AsyncLocalServer(_ServerHandle):
     """The server in the running event loop, on ``host:port`` (port 0: any free one).
 
     ``async with AsyncLocalServer() as server:`` starts it (``AppRunner`` + ``TCPSite``) and
@@ -61,11 +95,7 @@ class AsyncLocalServer:
         access_log: bool = False,
         **state_options: Any,
     ) -> None:
-        self._owns_state = state is None
-        self.state = state if state is not None else ServerState(**state_options)
-        if state is not None and state_options:
-            raise TypeError("pass either a ServerState or its options, not both")
-        self.host = host
+        super().__init__(state, host, state_options)
         self._requested_port = port
         self._access_log = access_log
         self._runner: web.AppRunner | None = None
@@ -110,26 +140,6 @@ class AsyncLocalServer:
     ) -> None:
         await self.aclose()
 
-    @property
-    def url(self) -> str:
-        """The root URL, e.g. ``http://127.0.0.1:54321``."""
-        return _url(self.host, self.port)
-
-    @property
-    def base_url(self) -> str:
-        """The API's base URL, ``<url>/api/v1``."""
-        return self.url + "/api/v1"
-
-    @property
-    def management_key(self) -> str:
-        """The management key that ``/keys`` needs."""
-        return self.state.management_key
-
-    @property
-    def clock(self) -> Clock:
-        """The emulator's clock: ``.set(datetime)``, ``.advance(seconds)``, ``.resume()``."""
-        return self.state.clock
-
     def inject_fault(self, path: str = "*", **options: Any) -> Fault:
         """Queue a fault; see ``ServerState.inject_fault``."""
         return self.state.inject_fault(path, **options)
@@ -143,7 +153,7 @@ class AsyncLocalServer:
         self.state.reset()
 
 
-class LocalServer:
+class LocalServer(_ServerHandle):
     """The server in a background thread with its own event loop, for sync code and tests.
 
     ``with LocalServer() as server:`` (or ``start()``/``stop()``) binds ``127.0.0.1`` on a free
@@ -161,11 +171,7 @@ class LocalServer:
         access_log: bool = False,
         **state_options: Any,
     ) -> None:
-        self._owns_state = state is None
-        self.state = state if state is not None else ServerState(**state_options)
-        if state is not None and state_options:
-            raise TypeError("pass either a ServerState or its options, not both")
-        self.host = host
+        super().__init__(state, host, state_options)
         self.port = port
         self._access_log = access_log
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -237,26 +243,6 @@ class LocalServer:
     def running(self) -> bool:
         """Whether the server thread is up."""
         return self._thread is not None
-
-    @property
-    def url(self) -> str:
-        """The root URL, e.g. ``http://127.0.0.1:54321``."""
-        return _url(self.host, self.port)
-
-    @property
-    def base_url(self) -> str:
-        """The API's base URL, ``<url>/api/v1``."""
-        return self.url + "/api/v1"
-
-    @property
-    def management_key(self) -> str:
-        """The management key that ``/keys`` needs."""
-        return self.state.management_key
-
-    @property
-    def clock(self) -> Clock:
-        """The emulator's clock: ``.set(datetime)``, ``.advance(seconds)``, ``.resume()``."""
-        return self.state.clock
 
     def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop, thread = self._loop, self._thread

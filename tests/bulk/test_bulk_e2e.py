@@ -238,7 +238,7 @@ async def test_get_many_returns_records_in_input_order(
 async def test_a_429_pauses_the_clients_later_calls(
     async_modelgates_client: AsyncModelGates,
     modelgates_server: LocalServer,
-    sleeps: list[float],
+    waits: list[float],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """After one call's 429 with Retry-After 1, the client's next call waits out the pause."""
@@ -249,9 +249,9 @@ async def test_a_429_pauses_the_clients_later_calls(
         "/keys/*", method="GET", status=429, headers={"Retry-After": "1"}
     )
     await async_modelgates_client.api_keys.get(key.data.hash)  # 429, sleeps 1 s, succeeds
-    assert sleeps == [1.0]  # the retry's own wait only: no second wait for the pause
+    assert waits == [1.0]  # the retry's own wait only: no second wait for the pause
     await async_modelgates_client.api_keys.get(key.data.hash)  # the pause holds it too
-    assert sleeps == [1.0, 1.0]
+    assert waits == [1.0, 1.0]
     assert limiter.engaged
     assert limiter.rate_limited == 1
 

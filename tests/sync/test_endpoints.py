@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -28,6 +27,7 @@ from modelgates_async import (
     RetryConfig,
 )
 from modelgates_async import _loop as loop_module
+from tests.sync.conftest import ctrl_c_once
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -174,32 +174,9 @@ def test_close_and_reuse_after_close(modelgates_server: Any) -> None:
 def test_ctrl_c_during_a_request_in_flight(blocking_server: Any) -> None:
     """Ctrl-C while a request waits for the server cancels it (no task left on the loop)
     and re-raises KeyboardInterrupt; the client keeps working."""
-    interrupted = threading.Event()
-
-    def on_sigint(signum: int, frame: object) -> None:
-        if not interrupted.is_set():
-            interrupted.set()
-            raise KeyboardInterrupt
-
-    def interrupt() -> None:
-        # A signal that lands just before the main thread blocks is only seen when the
-        # wait ends (as with any blocking call), so knock until it is taken.
-        if blocking_server.entered.wait(10):
-            for _ in range(2000):
-                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
-                if interrupted.wait(0.005):
-                    return
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    helper = threading.Thread(target=interrupt)
     with ModelGates(api_key="sk-test", base_url=blocking_server.base_url) as mg:
-        helper.start()
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                mg.api_keys.get_current_key_metadata(retries=RetryConfig.disabled())
-        finally:
-            helper.join()
-            signal.signal(signal.SIGINT, previous)
+        with ctrl_c_once(blocking_server.entered), pytest.raises(KeyboardInterrupt):
+            mg.api_keys.get_current_key_metadata(retries=RetryConfig.disabled())
         assert loop_module.run(_pending_tasks()) == 0
         with pytest.raises(InvalidRequestError):
             mg.api_keys.get("")  # still usable

@@ -17,6 +17,7 @@ import pytest
 
 from modelgates_async import ModelGatesError
 from modelgates_async import _loop as loop_module
+from tests.sync.conftest import ctrl_c_once
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -79,32 +80,8 @@ def test_ctrl_c_cancels_the_coroutine_and_reraises(fake: Any) -> None:
     """KeyboardInterrupt during a call cancels the coroutine on the loop, then re-raises."""
     assert threading.current_thread() is threading.main_thread()
     probe = fake.probe
-    interrupted = threading.Event()
-
-    def on_sigint(signum: int, frame: object) -> None:
-        # Like Python's own handler, once: the helper may send a few more.
-        if not interrupted.is_set():
-            interrupted.set()
-            raise KeyboardInterrupt
-
-    def interrupt() -> None:
-        # A signal that lands just before the main thread blocks is only seen when the
-        # wait ends (as with any blocking call), so knock until it is taken.
-        if probe.entered.wait(10):
-            for _ in range(2000):
-                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
-                if interrupted.wait(0.005):
-                    return
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    helper = threading.Thread(target=interrupt)
-    helper.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            fake.items.block()
-    finally:
-        helper.join()
-        signal.signal(signal.SIGINT, previous)
+    with ctrl_c_once(probe.entered), pytest.raises(KeyboardInterrupt):
+        fake.items.block()
     assert probe.cancelled.is_set()  # run() waits for the cancellation before re-raising
     assert fake.items.echo(5) == 5  # the client still works
 

@@ -11,7 +11,6 @@ from aioresponses import aioresponses
 from aioresponses.core import normalize_url
 from yarl import URL
 
-import modelgates_async._retry as retry_module
 from modelgates_async import AsyncModelGates, RetryConfig
 from tests.aioresponses_compat import mocked_aiohttp
 
@@ -93,18 +92,6 @@ def sent(mock: aioresponses, method: str, url: str) -> list[Any]:
 def sent_json(call: Any) -> Any:
     """The JSON body of a recorded call."""
     return json.loads(call.kwargs["data"])
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Replace the retry sleep: record each wait instead of sleeping."""
-    recorded: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(retry_module, "sleep", fake_sleep)
-    return recorded
 
 
 @pytest.fixture
