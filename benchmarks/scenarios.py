@@ -265,19 +265,9 @@ def import_rows(server: BenchServer, settings: Settings, progress: Progress) -> 
     floor = imports["import aiohttp"][0]
     peer = imports["import openrouter"][0]
     for name, (seconds, samples, problem) in imports.items():
-        if seconds is None:
-            rows.append(Row(S4, name, unavailable=problem or "no sample"))
-            continue
         rows.append(
-            Row(
-                S4,
-                name,
-                n=len(samples),
-                value=seconds * 1000,
-                unit="ms",
-                vs_floor=ratio(seconds, floor),
-                vs_peer=ratio(seconds, peer),
-                samples=[s * 1000 for s in samples],
+            _import_row(
+                name, seconds, samples, problem, ratio(seconds, floor), ratio(seconds, peer)
             )
         )
     peers = {
@@ -285,22 +275,34 @@ def import_rows(server: BenchServer, settings: Settings, progress: Progress) -> 
         "ModelGates (sync): import + first get": "openrouter sync: import + first get",
     }
     for name, (seconds, samples, problem) in first_calls.items():
-        if seconds is None:
-            rows.append(Row(S4, name, unavailable=problem or "no sample"))
-            continue
-        peer_name = peers.get(name, name)
+        peer_seconds = first_calls[peers.get(name, name)][0]
         rows.append(
-            Row(
-                S4,
-                name,
-                n=len(samples),
-                value=seconds * 1000,
-                unit="ms",
-                vs_peer=ratio(seconds, first_calls[peer_name][0]),
-                samples=[s * 1000 for s in samples],
-            )
+            _import_row(name, seconds, samples, problem, None, ratio(seconds, peer_seconds))
         )
     return rows
+
+
+def _import_row(
+    name: str,
+    seconds: float | None,
+    samples: Sequence[float],
+    problem: str | None,
+    vs_floor: float | None,
+    vs_peer: float | None,
+) -> Row:
+    # One row of scenario 4, in milliseconds; a contender with no sample says why.
+    if seconds is None:
+        return Row(S4, name, unavailable=problem or "no sample")
+    return Row(
+        S4,
+        name,
+        n=len(samples),
+        value=seconds * 1000,
+        unit="ms",
+        vs_floor=vs_floor,
+        vs_peer=vs_peer,
+        samples=[s * 1000 for s in samples],
+    )
 
 
 def memory_rows(settings: Settings, progress: Progress) -> list[Row]:
