@@ -13,9 +13,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from modelgates_async import AsyncModelGates, CreatedKey, KeySpec
-from modelgates_async._cli import cli
+from modelgates_async.cli import group
 from modelgates_async.server import LocalServer
 
+cli = group()
 WRONG_KEY = "sk-mg-v1-" + "0badc0de" * 8
 
 
