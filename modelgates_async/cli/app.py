@@ -105,6 +105,7 @@ def common_options(function: F) -> F:
 
 
 def settings() -> Settings:
+    """The shared options of the command being run."""
     return click.get_current_context().ensure_object(Settings)
 
 

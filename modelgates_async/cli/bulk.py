@@ -139,6 +139,7 @@ def read_specs(path: Path) -> list[Row]:
 
 
 def default_secrets_path(source: Path) -> Path:
+    """Where the secrets go without ``--out``: beside FILE, named FILE's stem + .secrets.jsonl."""
     return source.with_name(source.stem + ".secrets.jsonl")
 
 
@@ -228,6 +229,8 @@ def report_bulk(
     failures: list[tuple[Row, str]],
     show_secrets: bool,
 ) -> None:
+    """Print what bulk-create did: the keys made (a table, or a count past LISTED_KEYS), where
+    the secrets are, and the lines that failed with why; JSON with ``--json``."""
     created.sort(key=lambda pair: pair[0].line)
     failures.sort(key=lambda pair: pair[0].line)
     if settings().json:

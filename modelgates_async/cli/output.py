@@ -45,10 +45,12 @@ def console(*, stderr: bool = False) -> Console:
 
 
 def print_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout (dates and other values as their text)."""
     click.echo(json.dumps(data, indent=2, default=str))
 
 
 def money(value: float | None) -> str:
+    """USD with cents, or a dash for none."""
     return "—" if value is None else f"${value:,.2f}"
 
 
@@ -90,6 +92,7 @@ def detail_table(record: APIKey | CurrentKey) -> Table:
 
 
 def show_key(key: APIKey) -> None:
+    """Print one key: every field as a table, or JSON with ``--json``."""
     if settings().json:
         print_json(unstructure(key))
     else:
@@ -117,6 +120,7 @@ def secret_file(path: Path) -> Iterator[IO[str]]:
 
 
 def secret_line(created: CreatedKey, **extra: Any) -> str:
+    """One JSON line of a secrets file: ``extra``, then the key's name, hash and secret."""
     return json.dumps(
         {**extra, "name": created.data.name, "hash": created.data.hash, "key": created.key}
     )

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -429,3 +430,22 @@ def test_without_the_cli_extra_main_says_what_to_install(
         entry.main(["keys", "list"])
     assert info.value.code == 2
     assert "pip install 'modelgates-async[cli]'" in capsys.readouterr().err
+
+
+def test_keys_group_holds_every_keys_command() -> None:
+    """`modelgates keys` offers exactly its ten commands, bulk-create among them."""
+    keys = cli.commands["keys"]
+    assert isinstance(keys, click.Group)
+    assert sorted(keys.commands) == [
+        "bulk-create",
+        "create",
+        "current",
+        "delete",
+        "disable",
+        "enable",
+        "get",
+        "list",
+        "rotate",
+        "update",
+    ]
+    assert sorted(cli.commands) == ["demo", "keys", "serve"]
