@@ -93,3 +93,18 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     for name in ("keys", "serve", "demo"):
         assert name in result.stdout
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    """`python -m modelgates_async.cli` is `modelgates`: same program name, commands, exit 0."""
+    result = subprocess.run(
+        [sys.executable, "-m", "modelgates_async.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: modelgates [OPTIONS] COMMAND")
+    for name in ("demo", "keys", "serve"):
+        assert f"\n  {name} " in result.stdout
