@@ -28,7 +28,6 @@ from rich.table import Table
 from modelgates_async._bulk import DEFAULT_CONCURRENCY, KeySpec
 from modelgates_async._client import AsyncModelGates
 from modelgates_async._types import NOT_GIVEN
-from modelgates_async._usecases import RetireMode, RotationError, usage_in_limit_window
 from modelgates_async.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -40,8 +39,17 @@ from modelgates_async.errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RotationError,
 )
-from modelgates_async.models import APIKey, CreatedKey, CurrentKey, parse_datetime, unstructure
+from modelgates_async.models import (
+    APIKey,
+    CreatedKey,
+    CurrentKey,
+    RetireMode,
+    parse_datetime,
+    unstructure,
+    usage_in_limit_window,
+)
 
 __all__ = ["cli"]
 

@@ -7,7 +7,7 @@ this module knows nothing about endpoints. What it guarantees:
   any number of threads, and from code that is itself running an event loop, all hand
   their coroutine to that thread and block on a lock of their own until it finishes.
   A call made *on* the loop thread (a callback calling back into the facade) would wait
-  for itself forever, so it raises ``RuntimeError`` instead.
+  for itself forever, so it raises :class:`UsageError` (a ``RuntimeError``) instead.
 - Ctrl-C while a call waits cancels the coroutine on the loop, waits (bounded) for the
   cancellation to finish, and re-raises ``KeyboardInterrupt``. The loop thread blocks the
   usual process signals so that the kernel delivers them to a thread that can act on them.
@@ -35,7 +35,8 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Protocol, TypeVar
 
-from modelgates_async.errors import ModelGatesError
+from modelgates_async._eventloop import new_event_loop
+from modelgates_async.errors import ClientClosedError, UsageError
 
 __all__ = ["Portal", "loop_thread_id", "run"]
 
@@ -212,8 +213,8 @@ class _Runner:
     def __init__(self) -> None:
         self.closed = False
 
-    def _closed_error(self) -> ModelGatesError:
-        return ModelGatesError("closed")
+    def _closed_error(self) -> ClientClosedError:
+        return ClientClosedError("closed")
 
     def run(self, awaitable: Awaitable[T]) -> T:
         """Run ``awaitable`` on the private loop and return its result (or raise its
@@ -231,7 +232,7 @@ class _Runner:
                 raise
         if threading.get_ident() == rt.thread_id:
             _discard(awaitable)
-            raise RuntimeError(
+            raise UsageError(
                 "A ModelGates (sync) method was called on the facade's own event-loop thread, "
                 "e.g. from a callback; it would wait for itself forever. Use AsyncModelGates "
                 "with await there."
@@ -261,7 +262,7 @@ class _Runner:
             finally:
                 del error
         if call.cancelled:
-            raise ModelGatesError("The call was cancelled on the ModelGates event loop.")
+            raise ClientClosedError("The call was cancelled on the ModelGates event loop.")
         result: T = call.result
         return result
 
@@ -270,8 +271,8 @@ run = _Runner().run
 """Run an awaitable on the private loop (for the runtime's own use: no client)."""
 
 
-def _shut_down_error() -> ModelGatesError:
-    return ModelGatesError(
+def _shut_down_error() -> ClientClosedError:
+    return ClientClosedError(
         "The ModelGates sync runtime has shut down (the interpreter is exiting)."
     )
 
@@ -318,8 +319,8 @@ class Portal(_Runner):
         self._finalizer.atexit = False  # our own exit hook closes clients in order
         _runtime.open_portals.add(self)
 
-    def _closed_error(self) -> ModelGatesError:
-        return ModelGatesError(f"This {self._name} client is closed; create a new one.")
+    def _closed_error(self) -> ClientClosedError:
+        return ClientClosedError(f"This {self._name} client is closed; create a new one.")
 
     def iterate(self, iterator: AsyncIterator[T]) -> Generator[T, None, None]:
         """A generator over an async iterator, pulling one item at a time on the loop.
@@ -441,14 +442,8 @@ if hasattr(os, "register_at_fork"):
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when it is installed (the ``speed`` extra): its cross-thread wake-up costs
-    a fraction of the selector loop's. ``MODELGATES_SYNC_LOOP=asyncio`` opts out."""
-    if os.environ.get(LOOP_ENV, "").strip().lower() != "asyncio":
-        try:
-            import uvloop
-        except ImportError:
-            pass
-        else:
-            loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-            return loop
-    return asyncio.new_event_loop()
+    """uvloop's when it is installed (see ``_eventloop``); ``MODELGATES_SYNC_LOOP=asyncio``
+    keeps asyncio's own."""
+    if os.environ.get(LOOP_ENV, "").strip().lower() == "asyncio":
+        return asyncio.new_event_loop()
+    return new_event_loop()

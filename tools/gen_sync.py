@@ -205,12 +205,13 @@ class Expr:
 class Member:
     """One member of a generated class."""
 
-    kind: str  # method | generator | close | enter | exit | property | repr | init
+    kind: str  # method | generator | close | enter | exit | property | setter | repr | init
     name: str
     node: ast.FunctionDef | ast.AsyncFunctionDef | None = None
     doc: str | None = None
     annotation: Expr | None = None  # properties
     overloads: list[ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=list)
+    home: Module | None = None  # the module that defines it (a base class's, maybe)
 
 
 @dataclass
@@ -317,38 +318,84 @@ def _returns_async_iterator(func: ast.FunctionDef | ast.AsyncFunctionDef) -> boo
 
 
 def members_of(cls: SyncClass) -> list[Member]:
-    """What the sync class mirrors, in the async class's source order."""
+    """What the sync class mirrors: the async class's own members in source order, then
+    those its base classes and mixins add (left to right, each name once, as Python's MRO
+    finds them for the single-inheritance chains and mixins we use)."""
     members: list[Member] = []
     if cls.is_root:
-        members.append(Member("init", "__init__", _method(cls.node, "__init__")))
+        members.append(Member("init", "__init__", _method(cls.node, "__init__"), home=cls.module))
+    seen: set[str] = set()
+    for home, node in class_chain(cls.module, cls.node):
+        members.extend(_own_members(cls, home, node, seen))
+    members.extend(_attribute_properties(cls))
+    return members
+
+
+# Bases that add nothing to mirror.
+IGNORED_BASES = frozenset({"object", "Protocol", "Generic", "ABC"})
+
+
+def class_chain(module: Module, node: ast.ClassDef) -> list[tuple[Module, ast.ClassDef]]:
+    """The class and every base class of ours it inherits from, class first, depth first."""
+    chain: list[tuple[Module, ast.ClassDef]] = [(module, node)]
+    for base in node.bases:
+        head = base.value if isinstance(base, ast.Subscript) else base
+        name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
+        if name in IGNORED_BASES:
+            continue
+        if not isinstance(head, ast.Name):
+            raise GenerationError(f"{node.name}: base {ast.unparse(base)} cannot be followed")
+        base_home, base_node = resolve_class(module, name)
+        for found in class_chain(base_home, base_node):
+            if all(found[1] is not known for _, known in chain):
+                chain.append(found)
+    return chain
+
+
+def _own_members(cls: SyncClass, home: Module, node: ast.ClassDef, seen: set[str]) -> list[Member]:
+    members: list[Member] = []
     overloads: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
-    for item in cls.node.body:
+    properties: set[str] = set()
+    where = f"{cls.async_name}.{{}}" if node is cls.node else f"{node.name}.{{}}"
+    for item in node.body:
+        # Only defs directly in the class body: stubs under ``if TYPE_CHECKING:`` in a
+        # mixin declare what it needs of the class that uses it; they are not members.
         if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         name = item.name
+        if name in seen and name not in properties:
+            continue  # overridden by a class earlier in the chain
         doc = ast.get_docstring(item, clean=False)
         if name == "__repr__":
-            members.append(Member("repr", name, item))
+            members.append(Member("repr", name, item, home=home))
             continue
         if name in ("__aenter__", "__aexit__"):
-            members.append(Member("enter" if name == "__aenter__" else "exit", name, item, doc))
+            kind = "enter" if name == "__aenter__" else "exit"
+            members.append(Member(kind, name, item, doc, home=home))
             continue
         if name.startswith("_"):
             if name.startswith("__a") and isinstance(item, ast.AsyncFunctionDef):
-                raise GenerationError(f"{cls.async_name}.{name}: no sync counterpart known")
+                raise GenerationError(where.format(name) + ": no sync counterpart known")
             continue
         if _is_overload(item):
             overloads.setdefault(name, []).append(item)
             continue
+        if _is_setter(item):
+            if name not in properties:
+                raise GenerationError(where.format(name) + ": a setter needs its property first")
+            members.append(Member("setter", name, item, home=home))
+            continue
         extra = [d for d in item.decorator_list if ast.unparse(d) != "property"]
         if extra:
             raise GenerationError(
-                f"{cls.async_name}.{name}: decorator {ast.unparse(extra[0])} is not mirrored"
+                where.format(name) + f": decorator {ast.unparse(extra[0])} is not mirrored"
             )
+        seen.add(name)
         if _is_property(item):
             if isinstance(item, ast.AsyncFunctionDef) or item.returns is None:
-                raise GenerationError(f"{cls.async_name}.{name}: properties need a return type")
-            members.append(Member("property", name, item, doc, Expr(item.returns, cls.module)))
+                raise GenerationError(where.format(name) + ": properties need a return type")
+            properties.add(name)
+            members.append(Member("property", name, item, doc, Expr(item.returns, home), home=home))
             continue
         if name == "aclose":
             kind = "close"
@@ -358,11 +405,16 @@ def members_of(cls: SyncClass) -> list[Member]:
             kind = "method"
         else:
             kind = "delegate"
-        members.append(Member(kind, name, item, doc, overloads=overloads.pop(name, [])))
+        members.append(Member(kind, name, item, doc, overloads=overloads.pop(name, []), home=home))
     if overloads:
-        raise GenerationError(f"{cls.async_name}: overloads without implementation: {overloads}")
-    members.extend(_attribute_properties(cls))
+        raise GenerationError(
+            where.format("") + f" overloads without implementation: {sorted(overloads)}"
+        )
     return members
+
+
+def _is_setter(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(ast.unparse(d) == f"{func.name}.setter" for d in func.decorator_list)
 
 
 def _attribute_properties(cls: SyncClass) -> list[Member]:
@@ -484,6 +536,9 @@ class Writer:
         defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
         defaults.extend(args.defaults)
         for index, (arg, default) in enumerate(zip(positional, defaults, strict=True)):
+            if index == 0 and arg.arg == "self":
+                parts.append("self")  # a mixin may annotate self with what it needs
+                continue
             parts.append(self._param(arg, default, home))
             if args.posonlyargs and index == len(args.posonlyargs) - 1:
                 parts.append("/")
@@ -638,7 +693,7 @@ def render_class(cls: SyncClass, writer: Writer) -> str:
 
 def render_member(cls: SyncClass, member: Member, w: Writer) -> str:
     """The source of one member of a sync class."""
-    home = cls.module
+    home = member.home or cls.module
     func = member.node
     ind, body = "    ", "        "
     doc = w.doc(member.doc, body)
@@ -665,6 +720,11 @@ def render_member(cls: SyncClass, member: Member, w: Writer) -> str:
             f"{body}return self._async.{member.name}\n"
         )
     assert func is not None
+    if member.kind == "setter":
+        # The async setter decides: it may check the value, or refuse with its own message.
+        value = func.args.args[1].arg
+        head = ind + f"@{member.name}.setter\n" + ind + w.signature(func, home) + "\n"
+        return head + f"{body}self._async.{member.name} = {value}\n"
     name = METHOD_RENAMES.get(func.name, func.name)
     if member.kind == "enter":
         returns = func.returns

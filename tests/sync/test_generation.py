@@ -32,6 +32,7 @@ def sync_annotation(text: str, renames: dict[str, str], *, returns: bool) -> str
         text = re.sub(rf"\b{old}\b", new, text)
     if returns:
         text = re.sub(r"\bAsync(Iterator|Iterable)\[(.*)\]$", r"Generator[\2, None, None]", text)
+        text = re.sub(r"\bAsyncGenerator\[(.*), (\w+)\]$", r"Generator[\1, \2, None]", text)
     return text
 
 
