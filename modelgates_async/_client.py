@@ -7,6 +7,7 @@ import os
 import platform
 from collections.abc import Mapping, Sequence
 from types import TracebackType
+from typing import NoReturn
 
 import aiohttp
 from yarl import URL
@@ -103,9 +104,10 @@ class AsyncModelGates:
         """Seconds each attempt may take, unless a call passes ``timeout=``; read-only."""
         return self._timeout
 
+    # A setter only to refuse with a message that says what to do instead (assigning once
+    # changed nothing at all); ``NoReturn`` makes type checkers refuse the assignment too.
     @timeout.setter
-    def timeout(self, value: float) -> None:
-        # Assigning once did nothing at all; a clear error beats a setting that is ignored.
+    def timeout(self, value: NoReturn) -> None:
         raise AttributeError(_READ_ONLY.format(name="timeout"))
 
     @property
@@ -114,7 +116,7 @@ class AsyncModelGates:
         return self._retries
 
     @retries.setter
-    def retries(self, value: RetryConfig) -> None:
+    def retries(self, value: NoReturn) -> None:
         raise AttributeError(_READ_ONLY.format(name="retries"))
 
     @property

@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 
@@ -512,7 +512,7 @@ class ModelGates:
         return self._async.timeout
 
     @timeout.setter
-    def timeout(self, value: float) -> None:
+    def timeout(self, value: NoReturn) -> None:
         self._async.timeout = value
 
     @property
@@ -521,7 +521,7 @@ class ModelGates:
         return self._async.retries
 
     @retries.setter
-    def retries(self, value: RetryConfig) -> None:
+    def retries(self, value: NoReturn) -> None:
         self._async.retries = value
 
     @property
