@@ -263,14 +263,7 @@ class AsyncAPIKeys(KeyUseCases):
         out early cancels the creates in flight (use ``contextlib.aclosing``).
         """
         return self._bulk(
-            self.create,
-            specs,
-            _create_arguments,
-            "specs",
-            concurrency,
-            on_progress,
-            timeout,
-            retries,
+            self.create, specs, _spec_call, "specs", concurrency, on_progress, timeout, retries
         )
 
     async def update_many(
@@ -310,7 +303,7 @@ class AsyncAPIKeys(KeyUseCases):
         return self._bulk(
             self.update,
             changes,
-            _update_arguments,
+            _change_call,
             "changes",
             concurrency,
             on_progress,
@@ -349,14 +342,7 @@ class AsyncAPIKeys(KeyUseCases):
     ) -> AsyncGenerator[BulkItem[bool], None]:
         """:meth:`delete_many`, yielding each hash's :class:`BulkItem` as it finishes."""
         return self._bulk(
-            self.delete,
-            hashes,
-            hash_arguments,
-            "hashes",
-            concurrency,
-            on_progress,
-            timeout,
-            retries,
+            self.delete, hashes, _hash_call, "hashes", concurrency, on_progress, timeout, retries
         )
 
     async def get_many(
@@ -390,23 +376,23 @@ class AsyncAPIKeys(KeyUseCases):
     ) -> AsyncGenerator[BulkItem[APIKey], None]:
         """:meth:`get_many`, yielding each hash's :class:`BulkItem` as it finishes."""
         return self._bulk(
-            self.get, hashes, hash_arguments, "hashes", concurrency, on_progress, timeout, retries
+            self.get, hashes, _hash_call, "hashes", concurrency, on_progress, timeout, retries
         )
 
 
-def _create_arguments(spec: object) -> Arguments:
+def _spec_call(spec: object) -> Arguments:
     arguments = spec_arguments(spec)
     create_body(**arguments)  # the create() rules, before anything is sent
     return (), arguments
 
 
-def _update_arguments(change: object) -> Arguments:
+def _change_call(change: object) -> Arguments:
     key_hash, arguments = update_arguments(change)
     check_hash(key_hash)
     update_body(**arguments)
     return (key_hash,), arguments
 
 
-def hash_arguments(key_hash: object) -> Arguments:
+def _hash_call(key_hash: object) -> Arguments:
     """The arguments of a call that takes one key hash (a bulk input checked as such)."""
     return (check_hash(key_hash),), {}
