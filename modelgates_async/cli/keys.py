@@ -12,7 +12,6 @@ import click
 
 from modelgates_async._client import AsyncModelGates
 from modelgates_async._types import NOT_GIVEN
-from modelgates_async._usecases import RetireMode, RotationError
 from modelgates_async.cli.app import APIFailure, common_options, run, settings
 from modelgates_async.cli.output import (
     console,
@@ -22,7 +21,8 @@ from modelgates_async.cli.output import (
     print_json,
     show_key,
 )
-from modelgates_async.models import APIKey, CreatedKey, parse_datetime, unstructure
+from modelgates_async.errors import RotationError
+from modelgates_async.models import APIKey, CreatedKey, RetireMode, parse_datetime, unstructure
 
 __all__ = ["keys", "parse_limit", "parse_timestamp"]
 

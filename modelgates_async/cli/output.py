@@ -19,9 +19,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from modelgates_async._usecases import usage_in_limit_window
 from modelgates_async.cli.app import settings
-from modelgates_async.models import APIKey, CreatedKey, CurrentKey, unstructure
+from modelgates_async.models import (
+    APIKey,
+    CreatedKey,
+    CurrentKey,
+    unstructure,
+    usage_in_limit_window,
+)
 
 __all__ = [
     "console",
