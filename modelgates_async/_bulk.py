@@ -74,6 +74,9 @@ class KeySpec:
     expires_at: datetime | str | NotGiven | None = NOT_GIVEN
     creator_user_id: str | NotGiven | None = NOT_GIVEN
     workspace_id: str | NotGiven | None = NOT_GIVEN
+    external_user: str | NotGiven | None = NOT_GIVEN
+    # A secret: never in a repr (a BulkItem's input is this spec).
+    external_api_key: str | NotGiven | None = attrs.field(default=NOT_GIVEN, repr=False)
 
     def arguments(self) -> dict[str, Any]:
         """The keyword arguments of ``create()`` this spec gives (NOT_GIVEN ones left out)."""
@@ -85,7 +88,7 @@ class KeyUpdate:
     """One change for ``update_many``: the key's ``hash`` and the fields to change.
 
     The fields are those of ``api_keys.update()``; ``limit=None`` / ``limit_reset=None``
-    clear them, NOT_GIVEN leaves them alone.
+    clear them, NOT_GIVEN leaves them alone; ``workspace_id`` moves the key.
     """
 
     hash: str
@@ -94,6 +97,7 @@ class KeyUpdate:
     limit: float | NotGiven | None = NOT_GIVEN
     limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN
     include_byok_in_limit: bool | NotGiven = NOT_GIVEN
+    workspace_id: str | NotGiven = NOT_GIVEN
 
     def arguments(self) -> dict[str, Any]:
         """The keyword arguments of ``update()`` (without ``hash``) this change gives."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -30,6 +32,7 @@ from modelgates_async.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     InternalServerError,
     ModelGatesError,
     NotFoundError,
@@ -37,7 +40,7 @@ from modelgates_async.errors import (
     RateLimitError,
 )
 
-__all__ = ["Transport"]
+__all__ = ["Transport", "redacting"]
 
 logger = logging.getLogger("modelgates_async")
 
@@ -46,9 +49,26 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
     429: RateLimitError,
 }
 _MAX_ERROR_TEXT = 2000
+# Secrets of the calls running in this context (an external API key in a create body),
+# redacted like the client's own key. A context variable: concurrent calls on one client
+# each redact their own, and nothing outlives the call.
+_CALL_SECRETS: ContextVar[tuple[str, ...]] = ContextVar("modelgates_call_secrets", default=())
+
+
+@contextmanager
+def redacting(*secrets: str) -> Iterator[None]:
+    """Treat ``secrets`` as secrets (masked in every error and log) while the block runs."""
+    token = _CALL_SECRETS.set(_CALL_SECRETS.get() + tuple(s for s in secrets if s))
+    try:
+        yield
+    finally:
+        _CALL_SECRETS.reset(token)
+
+
 # Connection failures where no byte of the request reached the server.
 _NOT_CONNECTED: tuple[type[BaseException], ...] = (
     aiohttp.ClientConnectorError,
@@ -89,7 +109,8 @@ class Transport:
 
     def redact(self, text: str) -> str:
         """Replace every known secret in ``text`` with a mask."""
-        for secret in self._secrets:
+        extra = _CALL_SECRETS.get()
+        for secret in self._secrets + extra if extra else self._secrets:
             if secret in text:
                 text = text.replace(secret, "***")
         return text
@@ -203,6 +224,16 @@ class Transport:
     def _text(self, raw: bytes) -> str:
         return self.redact(raw[:_MAX_ERROR_TEXT].decode("utf-8", "replace"))
 
+    def _redact_json(self, value: Any) -> Any:
+        """A decoded error body with every secret masked in its strings (keys included)."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {self.redact(str(k)): self._redact_json(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._redact_json(v) for v in value]
+        return value
+
     def _status_error(
         self, method: str, path: str, status: int, raw: bytes, headers: CIMultiDictProxy[str]
     ) -> APIStatusError:
@@ -212,8 +243,8 @@ class Transport:
         body: object
         message: str | None = None
         try:
-            body = json.loads(raw)
-        except ValueError:
+            body = self._redact_json(json.loads(raw))
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to walk
             body = self._text(raw)
         if isinstance(body, dict):
             error = body.get("error")

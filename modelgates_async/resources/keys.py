@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from modelgates_async._bulk import (
@@ -26,6 +27,7 @@ from modelgates_async._bulk import (
     update_arguments,
 )
 from modelgates_async._retry import RetryConfig
+from modelgates_async._transport import redacting
 from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._validation import (
     check_bool,
@@ -39,12 +41,10 @@ from modelgates_async._validation import (
 from modelgates_async.errors import APIResponseValidationError
 from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset, structure
 from modelgates_async.resources._base import Arguments, data_of
+from modelgates_async.resources._paging import PAGE_SIZE, walk_pages
 from modelgates_async.resources._usecases import KeyUseCases
 
 __all__ = ["PAGE_SIZE", "AsyncAPIKeys"]
-
-PAGE_SIZE = 100
-"""Keys per page of ``GET /keys``; a shorter page is the last one."""
 
 
 class AsyncAPIKeys(KeyUseCases):
@@ -65,13 +65,15 @@ class AsyncAPIKeys(KeyUseCases):
         offset: int = 0,
         include_disabled: bool = False,
         workspace_id: str | None = None,
+        include_expired: bool = False,
         *,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> builtins.list[APIKey]:
         """One page of keys, most recent first (at most 100), starting at ``offset``.
 
-        Disabled keys are left out unless ``include_disabled``; ``workspace_id`` selects a
+        Disabled keys are left out unless ``include_disabled``, expired keys (``expires_at``
+        past, by the server's clock) unless ``include_expired``; ``workspace_id`` selects a
         workspace other than the default one.
         """
         params: dict[str, str] = {}
@@ -79,6 +81,8 @@ class AsyncAPIKeys(KeyUseCases):
             params["offset"] = str(offset)
         if check_bool(include_disabled, "include_disabled"):
             params["include_disabled"] = "true"
+        if check_bool(include_expired, "include_expired"):
+            params["include_expired"] = "true"
         workspace = check_workspace_id(workspace_id)
         if workspace is not None:
             params["workspace_id"] = workspace
@@ -87,34 +91,31 @@ class AsyncAPIKeys(KeyUseCases):
         )
         return data_of(body, builtins.list[APIKey])
 
-    async def iter(
+    def iter(
         self,
         include_disabled: bool = False,
         workspace_id: str | None = None,
+        include_expired: bool = False,
         *,
         offset: int = 0,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> AsyncGenerator[APIKey, None]:
-        """Every key, page by page (100 a page, fetched only as you iterate).
+        """Every key, page by page (fetched as you iterate), with :meth:`list`'s filters.
 
-        Keys created while iterating shift the pages (newest first); a key seen on the
-        previous page is not yielded twice, so only a burst of more than 100 creations
-        between two pages can repeat one.
+        A key listed for the whole walk is yielded exactly once while, between two page
+        fetches, at most 25 keys ahead of the walk leave the list (deleted, disabled, moved,
+        expired) and fewer than 75 are created; a full page with nothing new raises
+        :class:`PaginationError`. Memory: one page and 1,000 hashes (``resources/_paging``).
         """
-        check_offset(offset)
-        previous: set[str] = set()
-        while True:
-            page = await self.list(
-                offset, include_disabled, workspace_id, timeout=timeout, retries=retries
-            )
-            for key in page:
-                if key.hash not in previous:
-                    yield key
-            if len(page) < PAGE_SIZE:
-                return
-            offset += len(page)
-            previous = {key.hash for key in page}
+        check_bool(include_disabled, "include_disabled")  # bad arguments fail here, at once
+        check_bool(include_expired, "include_expired")
+        check_workspace_id(workspace_id)
+        page_at = partial(self.list, include_disabled=include_disabled, workspace_id=workspace_id)
+        return walk_pages(
+            partial(page_at, include_expired=include_expired, timeout=timeout, retries=retries),
+            check_offset(offset),
+        )
 
     async def create(
         self,
@@ -126,6 +127,8 @@ class AsyncAPIKeys(KeyUseCases):
         expires_at: datetime | str | NotGiven | None = NOT_GIVEN,
         creator_user_id: str | NotGiven | None = NOT_GIVEN,
         workspace_id: str | NotGiven | None = NOT_GIVEN,
+        external_user: str | NotGiven | None = NOT_GIVEN,
+        external_api_key: str | NotGiven | None = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> CreatedKey:
@@ -133,6 +136,8 @@ class AsyncAPIKeys(KeyUseCases):
 
         ``limit`` is in USD (None: no limit); ``limit_reset`` is daily, weekly or monthly
         (None: never resets); ``expires_at`` is an aware datetime or a UTC ISO string.
+        ``external_user`` and ``external_api_key`` (≥ 32 characters; needs the user) are
+        sent as ``"external"``; the external key is a secret, masked in every error.
         Not idempotent: retried by default only when the server provably did nothing.
         """
         body = create_body(
@@ -143,10 +148,14 @@ class AsyncAPIKeys(KeyUseCases):
             expires_at=expires_at,
             creator_user_id=creator_user_id,
             workspace_id=workspace_id,
+            external_user=external_user,
+            external_api_key=external_api_key,
         )
-        response = await self._request(
-            "POST", "/keys", body=body, timeout=timeout, retries=retries, idempotent=False
-        )
+        external_secret = body.get("external", {}).get("api_key", "")
+        with redacting(external_secret):
+            response = await self._request(
+                "POST", "/keys", body=body, timeout=timeout, retries=retries, idempotent=False
+            )
         return structure(response, CreatedKey, status=201)
 
     async def get(
@@ -170,13 +179,16 @@ class AsyncAPIKeys(KeyUseCases):
         limit: float | NotGiven | None = NOT_GIVEN,
         limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
         include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
+        workspace_id: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> APIKey:
         """Change the given fields of a key and return the new record.
 
-        Only arguments you pass are sent; ``limit=None`` / ``limit_reset=None`` clear them.
-        A call with nothing to change is refused before sending.
+        Only arguments you pass are sent; ``limit=None`` / ``limit_reset=None`` clear them;
+        ``workspace_id`` moves the key to that workspace (its own workspace: no change).
+        A call with nothing to change is refused before sending. A key changed
+        concurrently or that cannot be moved answers 409: :class:`ConflictError`.
         """
         path = "/keys/" + check_hash(hash)
         body = update_body(
@@ -185,6 +197,7 @@ class AsyncAPIKeys(KeyUseCases):
             limit=limit,
             limit_reset=limit_reset,
             include_byok_in_limit=include_byok_in_limit,
+            workspace_id=workspace_id,
         )
         response = await self._request("PATCH", path, body=body, timeout=timeout, retries=retries)
         return data_of(response, APIKey)

@@ -18,6 +18,7 @@ from modelgates_async import (
     AsyncModelGates,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     InternalServerError,
     ModelGatesError,
     NotFoundError,
@@ -50,7 +51,7 @@ def connector_error() -> aiohttp.ClientConnectorError:
         (503, InternalServerError),
         (504, InternalServerError),
         (599, InternalServerError),
-        (409, APIStatusError),
+        (409, ConflictError),
         (418, APIStatusError),
     ],
 )

@@ -11,8 +11,7 @@ import pytest
 import modelgates_async
 import modelgates_async.server
 
-# DESIGN.md's public names that exist today, plus what the package already exported.
-# (DESIGN's ConflictError arrives with the 409 mapping; add it here when it lands.)
+# DESIGN.md's public names, plus what the package already exported.
 DOCUMENTED = {
     # clients and their namespaces
     "AsyncModelGates",
@@ -46,6 +45,7 @@ DOCUMENTED = {
     "APIResponseValidationError",
     "BulkError",
     "RotationError",
+    "PaginationError",
     "ClientClosedError",
     "UsageError",
     "APIStatusError",
@@ -53,6 +53,7 @@ DOCUMENTED = {
     "AuthenticationError",
     "PermissionDeniedError",
     "NotFoundError",
+    "ConflictError",
     "RateLimitError",
     "InternalServerError",
     "__version__",
