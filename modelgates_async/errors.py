@@ -219,8 +219,8 @@ class RotationError(ModelGatesError):
     """A rotation stopped half-way; the old key is unchanged.
 
     ``new_key`` is the replacement when it was created but could not be finished or the
-    old key could not be retired: its secret (``new_key.key``) is shown nowhere else, so keep it. ``new_key`` is
-    None when the replacement could not be created. ``old_hash`` names the old key,
+    old key could not be retired: its secret (``new_key.key``) is shown nowhere else, so
+    keep it. ``new_key`` is None when no replacement remains. ``old_hash`` names the old key,
     ``stage`` says which step failed: ``"create"`` (no replacement remains),
     ``"disable"`` (the replacement of a disabled key could be neither disabled nor deleted:
     it is enabled, in ``new_key``) or ``"retire"``; ``__cause__`` is the error of that
