@@ -137,8 +137,8 @@ class KeyUseCases(AsyncResource):
                 else ""
             )
             raise RotationError(
-                f"Could not create the replacement for key {old.hash}: {exc}. The old key is "
-                f"unchanged.{maybe}",
+                f"Could not create the replacement for key {old.hash}: {exc}. The old key "
+                f"{_unchanged(old)}.{maybe}",
                 old_hash=old.hash,
                 stage="create",
             ) from exc
@@ -154,7 +154,7 @@ class KeyUseCases(AsyncResource):
         except ModelGatesError as exc:
             raise RotationError(
                 f"Created the replacement {new.data.hash} but could not {retire} the old key "
-                f"{old.hash}: {exc}. The old key is unchanged. The new key's secret is in "
+                f"{old.hash}: {exc}. The old key {_unchanged(old)}. The new key's secret is in "
                 f".new_key.key and nowhere else: store it, then {retire} the old key.",
                 old_hash=old.hash,
                 stage="retire",
@@ -321,6 +321,10 @@ def _requeue_rotation(retries: RetryConfig) -> Callable[[Exception], bool]:
         return rate_limited(exc)
 
     return requeue
+
+
+def _unchanged(old: APIKey) -> str:
+    return "is unchanged (still disabled)" if old.disabled else "is unchanged and still works"
 
 
 def _create_outcome_unknown(exc: BaseException) -> bool:
