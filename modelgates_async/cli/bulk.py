@@ -33,6 +33,8 @@ SPEC_FIELDS = (
     "expires_at",
     "creator_user_id",
     "workspace_id",
+    "external_user",
+    "external_api_key",
 )
 LISTED_KEYS = 50
 """bulk-create lists the keys it made on the terminal only up to this many."""
@@ -163,9 +165,10 @@ def bulk_create(file: Path, out: Path | None, concurrency: int, show_secrets: bo
     """Create one key per line of a CSV or JSONL file; secrets go to a 0600 file.
 
     CSV: a header row of create() argument names (name, limit, limit_reset,
-    include_byok_in_limit, expires_at, creator_user_id, workspace_id); an empty cell is not
-    sent, 'none' sends null. JSONL: one JSON object of those names per line. A bad line
-    fails alone; the others are created. Exit status 1 if any line failed.
+    include_byok_in_limit, expires_at, creator_user_id, workspace_id, external_user,
+    external_api_key); an empty cell is not sent, 'none' sends null (for the external
+    fields: none). JSONL: one JSON object of those names per line. A bad line fails
+    alone; the others are created. Exit status 1 if any line failed.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

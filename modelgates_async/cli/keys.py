@@ -4,6 +4,7 @@ argument types of their options (``--limit``, ``--expires-at``, ``--limit-reset`
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -75,18 +76,26 @@ def keys() -> None:
 @keys.command("list")
 @click.option("--all", "every_page", is_flag=True, help="Every page, not just the first 100.")
 @click.option("--include-disabled", is_flag=True, help="Show disabled keys too.")
+@click.option(
+    "--include-expired", is_flag=True, help="Show expired keys too (expires_at in the past)."
+)
 @click.option("--workspace", metavar="ID", help="A workspace other than the default one.")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many keys.")
 @common_options
-def list_keys(every_page: bool, include_disabled: bool, workspace: str | None, offset: int) -> None:
-    """List keys, most recent first."""
+def list_keys(
+    every_page: bool,
+    include_disabled: bool,
+    include_expired: bool,
+    workspace: str | None,
+    offset: int,
+) -> None:
+    """List keys, most recent first (disabled and expired keys only when asked)."""
 
     async def work(mg: AsyncModelGates) -> list[APIKey]:
         if every_page:
-            return [
-                key async for key in mg.api_keys.iter(include_disabled, workspace, offset=offset)
-            ]
-        return await mg.api_keys.list(offset, include_disabled, workspace)
+            walk = mg.api_keys.iter(include_disabled, workspace, include_expired, offset=offset)
+            return [key async for key in walk]
+        return await mg.api_keys.list(offset, include_disabled, workspace, include_expired)
 
     found = run(work)
     if settings().json:
@@ -117,6 +126,13 @@ def get_key(key_hash: str) -> None:
     help="Expiry, ISO 8601 (no zone given: UTC).",
 )
 @click.option("--workspace", metavar="ID", help="Create it in this workspace.")
+@click.option("--external-user", metavar="ID", help="Your identity for the key's owner.")
+@click.option(
+    "--external-api-key-env",
+    metavar="VAR",
+    help="Name of an environment variable holding the external API key (32+ characters; "
+    "needs --external-user). A secret: never given on the command line itself.",
+)
 @click.option(
     "--secret-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -130,11 +146,14 @@ def create_key(
     byok: bool | None,
     expires_at: Any,
     workspace: str | None,
+    external_user: str | None,
+    external_api_key_env: str | None,
     secret_file: Path | None,
 ) -> None:
     """Create a key; its secret is shown once."""
     if secret_file is not None and secret_file.exists():
         raise click.UsageError(f"{secret_file} already exists; choose another --secret-file.")
+    external_api_key = _external_api_key(external_api_key_env)
     created = run(
         lambda mg: mg.api_keys.create(
             name,
@@ -143,9 +162,24 @@ def create_key(
             include_byok_in_limit=NOT_GIVEN if byok is None else byok,
             expires_at=expires_at,
             workspace_id=NOT_GIVEN if workspace is None else workspace,
+            external_user=external_user,
+            external_api_key=external_api_key,
         )
     )
     hand_over_secret(created, secret_file, json_data={"data": unstructure(created.data)})
+
+
+def _external_api_key(variable: str | None) -> str | None:
+    """The external API key from the environment variable ``--external-api-key-env`` names
+    (a secret on the command line would sit in shell history and ``ps``)."""
+    if variable is None:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise click.UsageError(
+            f"--external-api-key-env: the environment variable {variable} is not set or empty."
+        )
+    return value
 
 
 @keys.command("update")
