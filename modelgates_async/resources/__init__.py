@@ -2,6 +2,7 @@
 
 - ``keys``: :class:`AsyncAPIKeys`, the key endpoints and their bulk twins;
 - ``_usecases``: the seeds' use cases it inherits (rotate, over_limit, ...);
+- ``_paging``: ``iter()``'s walk over pages that change under it (its bound is stated there);
 - ``_base``: what every resource shares: the client's options read at call time, one
   request, one bulk runner.
 """
