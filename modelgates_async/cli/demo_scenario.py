@@ -24,6 +24,7 @@ from rich.table import Table
 from modelgates_async._bulk import KeySpec, KeyUpdate
 from modelgates_async._client import AsyncModelGates
 from modelgates_async._usecases import is_over_limit, usage_in_limit_window
+from modelgates_async.cli.formatting import money as format_money
 from modelgates_async.models import APIKey
 
 __all__ = ["TENANTS", "Tenant", "run_demo"]
@@ -68,8 +69,8 @@ RecordUsage = Callable[..., Any]
 
 
 def money(value: float | None) -> str:
-    """USD with cents, or "no limit"."""
-    return "no limit" if value is None else f"${value:,.2f}"
+    """USD with cents, or "no limit" (the CLI's shared money formatter)."""
+    return format_money(value, none="no limit")
 
 
 def tenant_of(key: APIKey) -> str:
@@ -89,8 +90,10 @@ def run_demo(
     live_key: str | None = None,
     base_url: str | None = None,
     keep: bool = False,
+    local: bool = False,
 ) -> None:
-    """Run the demo; on a local server unless ``live_key`` names a real account."""
+    """Run the demo; on a server of its own unless ``live_key`` is given: then on the
+    account at ``base_url`` — a server on this machine when ``local``, else a real one."""
     started = time.perf_counter()
     if live_key is None:
         from modelgates_async.server import LocalServer
@@ -104,7 +107,15 @@ def run_demo(
                 scenario(console, server.management_key, server.base_url, server.record_usage)
             )
     else:
-        console.print("[bold red]Live run[/]: working on the real account of MODELGATES_API_KEY.")
+        if local:
+            console.print(
+                f"Working on the local server at {base_url} (a loopback address, not a real "
+                "account); the demo deletes its keys afterwards."
+            )
+        else:
+            console.print(
+                "[bold red]Live run[/]: working on the real account of MODELGATES_API_KEY."
+            )
         asyncio.run(scenario(console, live_key, base_url, None, cleanup=not keep))
     console.print()
     console.print(f"[bold green]Done[/] in {time.perf_counter() - started:.1f}s.")

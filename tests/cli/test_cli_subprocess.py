@@ -24,7 +24,11 @@ def command() -> list[str]:
 def modelgates(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MODELGATES_")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MODELGATES_") or k == "MODELGATES_CONFIG"
+    }
     return subprocess.run(
         [*command(), *args],
         env={**base, **(env or {})},
