@@ -16,6 +16,7 @@ from rich.table import Table
 from modelgates_async._bulk import DEFAULT_CONCURRENCY
 from modelgates_async._client import AsyncModelGates
 from modelgates_async.cli.app import APIFailure, common_options, explain, run, settings
+from modelgates_async.cli.keytable import unique_prefixes
 from modelgates_async.cli.output import console, print_json
 from modelgates_async.cli.progress import progress
 from modelgates_async.cli.secrets import SecretsFile, secret_line
@@ -144,24 +145,29 @@ def report_bulk(
     title = f"Created {len(created)} of {len(rows)} keys from {source}"
     if len(created) > LISTED_KEYS and not show_secrets:
         # Thousands of rows help nobody on a terminal; the secrets file lists them all.
-        out_console.print(f"{title}; each one's hash and secret are in the secrets file.")
+        out_console.print(
+            f"{title}; each one's hash and secret are in the secrets file.", soft_wrap=True
+        )
     else:
-        table = Table(title=title, title_justify="left")
+        prefixes = unique_prefixes([key.data.hash for _, key in created])
+        out_console.print(title, soft_wrap=True)
+        table = Table()
         table.add_column("line", justify="right", no_wrap=True)
-        table.add_column("name", no_wrap=True)
-        table.add_column("hash", overflow="fold", style="cyan")
-        table.add_column("label", no_wrap=True)
-        if show_secrets:
-            table.add_column("secret", overflow="fold")
+        table.add_column("name", overflow="ellipsis", no_wrap=True)
+        shortest = max((len(prefix) for prefix in prefixes.values()), default=4)
+        table.add_column("hash", no_wrap=True, style="cyan", min_width=shortest)
+        table.add_column("label", no_wrap=True, overflow="ellipsis")
         for row, key in created:
-            cells = [str(row.line), key.data.name, key.data.hash, key.data.label]
-            if show_secrets:
-                cells.append(key.key)
-            table.add_row(*cells)
+            table.add_row(str(row.line), key.data.name, prefixes[key.data.hash], key.data.label)
         out_console.print(table)
+        if show_secrets:
+            # Plain lines, never folded by a table: a secret must copy whole.
+            for row, key in created:
+                click.echo(f"line {row.line}  {key.data.hash}  {key.key}")
     if out is not None:
         out_console.print(
-            f"Secrets: {out} (mode 0600). They are shown nowhere else: keep that file safe."
+            f"Secrets: {out} (mode 0600). They are shown nowhere else: keep that file safe.",
+            soft_wrap=True,  # a path folded by rich cannot be copied
         )
     if failures:
         errors = Table(title=f"{len(failures)} line(s) failed", title_justify="left")

@@ -30,6 +30,8 @@ from modelgates_async.models import APIKey
 __all__ = ["TENANTS", "Tenant", "run_demo"]
 
 NEAR = 0.8
+PREFIX_LENGTH = 8
+"""Hashes are shown by a prefix (unique among a handful of demo keys), never cut with "…"."""
 PREFIX = "demo-tenant-"
 
 
@@ -146,13 +148,13 @@ async def scenario(
             "their secrets went back to the caller only",
             title_justify="left",
         )
-        for column in ("tenant", "hash", "label", "limit", "resets", "BYOK counts"):
-            table.add_column(column, no_wrap=column in ("hash", "label"))
+        for column in ("tenant", "hash", "label", "limit", "resets", "BYOK"):
+            table.add_column(column, no_wrap=True)
         for tenant in TENANTS:
             key = keys[tenant.name]
             table.add_row(
                 tenant.name,
-                key.hash[:16] + "…",
+                key.hash[:PREFIX_LENGTH],
                 key.label,
                 money(key.limit),
                 key.limit_reset.value if key.limit_reset else "never",
@@ -189,7 +191,9 @@ async def scenario(
             over = {key.hash async for key in mg.api_keys.over_limit(1.0)}
         table = Table(title="Spend in the current reset window", title_justify="left")
         for column in ("tenant", "spent", "limit", "used", "window", "status"):
-            table.add_column(column, justify="right" if column in ("spent", "used") else "left")
+            table.add_column(
+                column, no_wrap=True, justify="right" if column in ("spent", "used") else "left"
+            )
         for key in sorted(current.values, key=_share, reverse=True):
             spent = usage_in_limit_window(key)
             status = (
@@ -217,11 +221,11 @@ async def scenario(
             title="Same settings, new secret; the old key is disabled", title_justify="left"
         )
         for column in ("", "hash", "label", "limit", "resets", "status"):
-            table.add_column(column, no_wrap=column in ("hash", "label"))
+            table.add_column(column, no_wrap=True)
         for which, key in (("old", retired), ("new", new.data)):
             table.add_row(
                 which,
-                key.hash[:16] + "…",
+                key.hash[:PREFIX_LENGTH],
                 key.label,
                 money(key.limit),
                 key.limit_reset.value if key.limit_reset else "never",
@@ -246,7 +250,7 @@ async def scenario(
             title_justify="left",
         )
         for column in ("tenant", "spent", "limit", "status"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=True)
         for found, item in outcomes:
             table.add_row(
                 tenant_of(found),
@@ -259,13 +263,13 @@ async def scenario(
         step(console, 6, "Where every tenant stands — api_keys.get_many(every demo key)")
         table = Table(title="All demo keys", title_justify="left")
         for column in ("tenant", "hash", "status", "limit", "spent in window"):
-            table.add_column(column, no_wrap=column == "hash")
+            table.add_column(column, no_wrap=True)
         ours = [*(key.hash for key in keys.values()), new.data.hash]
         mine = (await mg.api_keys.get_many(ours)).raise_for_errors().values
         for key in sorted(mine, key=lambda k: (tenant_of(k), k.created_at)):
             table.add_row(
                 tenant_of(key),
-                key.hash[:16] + "…",
+                key.hash[:PREFIX_LENGTH],
                 "[red]disabled[/]" if key.disabled else "[green]enabled[/]",
                 money(key.limit),
                 money(usage_in_limit_window(key)),

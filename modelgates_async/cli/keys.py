@@ -56,6 +56,11 @@ def parse_timestamp(_: click.Context, param: click.Parameter, value: str | None)
         ) from None
 
 
+def stdin_is_terminal() -> bool:
+    """Whether a person can answer a prompt (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
 RESETS = click.Choice(["daily", "weekly", "monthly", "none"], case_sensitive=False)
 
 
@@ -240,7 +245,7 @@ def delete_key(key_hash: str, yes: bool) -> None:
     if yes:
         full = run(lambda mg: resolve_hash(mg, key_hash))
     else:
-        if not sys.stdin.isatty():
+        if not stdin_is_terminal():
             raise click.UsageError("Deleting cannot be undone: pass --yes to confirm.")
         key = run(lambda mg: resolve_key(mg, key_hash))
         full = key.hash

@@ -11,8 +11,9 @@ from typing import Any
 
 import attrs
 import click
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from modelgates_async.cli.app import settings
 from modelgates_async.cli.formatting import field_text, status
@@ -39,16 +40,19 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-def detail_table(record: APIKey | CurrentKey) -> Table:
-    """Every field of a record, one per row."""
+def detail_table(record: APIKey | CurrentKey) -> RenderableType:
+    """Every field of a record, one per row; a key's hash comes first, on a line of its
+    own, so that it is never folded at 80 columns."""
     table = Table(show_header=False, box=None)
     table.add_column("field", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
     table.add_row("status", status(record))
     for field in attrs.fields(type(record)):
-        if field.name == "disabled":
-            continue  # the status row says it
+        if field.name in ("disabled", "hash"):
+            continue  # the status row and the title say them
         table.add_row(field.name, field_text(field.name, getattr(record, field.name)))
+    if isinstance(record, APIKey):
+        return Group(Text(f"key {record.hash}", style="bold"), table)
     return table
 
 
