@@ -119,9 +119,11 @@ def _profile(path: Path, name: str, table: Mapping[str, Any]) -> Profile:
             f"known: {', '.join(PROFILE_FIELDS)}."
         )
     for field in PROFILE_FIELDS:
-        expected = (int, float) if field == "timeout" else str
+        number = field == "timeout"
+        expected = (int, float) if number else str
         if field in table and not isinstance(table[field], expected):
-            raise click.UsageError(f"{path}, profile {name!r}: {field} must be a {expected!r}.")
+            what = "a number of seconds" if number else "a string"
+            raise click.UsageError(f"{path}, profile {name!r}: {field} must be {what}.")
     sources = [field for field in ("api_key", "api_key_env", "api_key_command") if field in table]
     if len(sources) > 1:
         raise click.UsageError(f"{path}, profile {name!r}: give only one of {', '.join(sources)}.")

@@ -29,7 +29,7 @@ def test_create_prints_the_record_and_the_secret_once(
     )
     assert result.exit_code == 0, result.output
     [key] = all_keys(modelgates_server)
-    assert (key.name, key.limit, key.limit_reset.value, key.include_byok_in_limit) == (
+    assert (key.name, key.limit, key.limit_reset, key.include_byok_in_limit) == (
         "Tenant 1",
         10.0,
         "monthly",
@@ -229,7 +229,7 @@ def test_bulk_create_writes_secrets_to_a_private_file(
     assert keys["alpha"].include_byok_in_limit
     assert keys["alpha"].limit == 10.0
     assert keys["beta"].limit is None
-    assert keys["gamma"].limit_reset.value == "weekly"
+    assert keys["gamma"].limit_reset == "weekly"
 
 
 def test_bulk_create_lists_bad_lines_and_creates_nothing(
@@ -419,3 +419,62 @@ def test_keys_group_holds_every_keys_command() -> None:
         "update",
     ]
     assert sorted(cli.commands) == ["demo", "keys", "serve"]
+
+
+def test_demo_runs_on_a_loopback_server_without_live(
+    modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exports of `modelgates serve` pasted (a loopback URL): the demo runs there, no --live
+    needed, and deletes its own keys afterwards."""
+    [mine] = make_keys(modelgates_server, KeySpec("already-here"))
+    monkeypatch.setenv("MODELGATES_API_KEY", modelgates_server.management_key)
+    monkeypatch.setenv("MODELGATES_BASE_URL", modelgates_server.base_url)
+    result = CliRunner().invoke(cli, ["demo"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "not a real account" in result.output
+    assert [key.hash for key in all_keys(modelgates_server)] == [mine.data.hash]
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8080/api/v1", True),
+        ("http://127.8.9.1/api/v1", True),
+        ("http://[::1]:8080/api/v1", True),
+        ("http://localhost:8080/api/v1", True),
+        ("https://modelgates.ai/api/v1", False),
+        ("http://10.0.0.5/api/v1", False),
+        ("http://127.0.0.1.evil.example/api/v1", False),
+        (None, False),
+    ],
+)
+def test_loopback_urls_are_recognised(url: str | None, local: bool) -> None:
+    """Only this machine's addresses count as a local server."""
+    from modelgates_async.cli.demo import is_loopback
+
+    assert is_loopback(url) is local
+
+
+def test_demo_refuses_a_real_base_url_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key with a non-loopback base URL still needs --live (exit 2)."""
+    monkeypatch.setenv("MODELGATES_API_KEY", WRONG_KEY)
+    monkeypatch.setenv("MODELGATES_BASE_URL", "https://modelgates.ai/api/v1")
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 2
+    assert "--live" in result.output
+
+
+def test_shell_completion_completes_commands() -> None:
+    """click's completion protocol answers for `modelgates ke<TAB>` with `keys`."""
+    result = CliRunner().invoke(
+        cli,
+        [],
+        env={
+            "_MODELGATES_COMPLETE": "bash_complete",
+            "COMP_WORDS": "modelgates ke",
+            "COMP_CWORD": "1",
+        },
+        prog_name="modelgates",
+    )
+    assert result.exit_code == 0
+    assert "plain,keys" in result.output
