@@ -17,7 +17,6 @@ from modelgates_async.cli.config import config_path
 from modelgates_async.server import LocalServer
 from tests.cli.helpers import WRONG_KEY, make_keys
 
-
 FAILING_COMMAND = shlex.join([sys.executable, "-c", "raise SystemExit(3)"])
 
 
