@@ -320,5 +320,8 @@ def cli() -> None:
     MODELGATES_BASE_URL, then a profile of the config file (--profile,
     MODELGATES_PROFILE). Exit status: 0 done (or declined at a prompt), 1 API error,
     2 usage error, 130 interrupted. With --json, errors are a JSON object on stderr.
-    Shell completion: eval "$(_MODELGATES_COMPLETE=bash_source modelgates)".
+
+    \b
+    Shell completion (bash; zsh_source for zsh):
+        eval "$(_MODELGATES_COMPLETE=bash_source modelgates)"
     """

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from modelgates_async.cli.app import APIFailure, common_options, credentials, explain
+from modelgates_async.cli.app import APIFailure, common_options, credentials, explain, settings
 from modelgates_async.cli.output import console
 from modelgates_async.errors import InvalidRequestError, ModelGatesError
 
@@ -58,6 +58,11 @@ def demo(live: bool, keep: bool) -> None:
         )
     if live and not api_key:
         raise click.UsageError("--live needs a management key: set MODELGATES_API_KEY.")
+    if live or local:
+        settings().interrupted = (
+            "Demo keys (named demo-tenant-…) may remain on that account: "
+            "`modelgates keys list --include-disabled` shows them."
+        )
     try:
         run_demo(
             console(),

@@ -233,7 +233,12 @@ def enable_key(key_hash: str) -> None:
 
 
 async def _set_disabled(mg: AsyncModelGates, typed: str, disabled: bool) -> APIKey:
-    return await mg.api_keys.update(await resolve_hash(mg, typed), disabled=disabled)
+    full = await resolve_hash(mg, typed)
+    settings().interrupted = (
+        f"The key may or may not have been {'disabled' if disabled else 'enabled'}: "
+        "check with `modelgates keys get`."
+    )
+    return await mg.api_keys.update(full, disabled=disabled)
 
 
 @keys.command("delete")
