@@ -153,7 +153,7 @@ def report_bulk(
         out_console.print(title, soft_wrap=True)
         table = Table()
         table.add_column("line", justify="right", no_wrap=True)
-        table.add_column("name", overflow="ellipsis", no_wrap=True)
+        table.add_column("name", overflow="fold")  # wraps: the one column that may give way
         shortest = max((len(prefix) for prefix in prefixes.values()), default=4)
         table.add_column("hash", no_wrap=True, style="cyan", min_width=shortest)
         table.add_column("label", no_wrap=True, overflow="ellipsis")

@@ -93,15 +93,21 @@ def key_table(keys: Sequence[APIKey], *, width: int, title: str | None = None) -
     if fits([full, *chosen[1:]]):
         chosen[0] = full
 
+    fixed = [measure(column) for column in chosen]
+    # rich never shrinks a no-wrap column on its own: the name gets what is left, cut with "…".
+    name_room = max(width - _table_width([0, *fixed]), min(name_wanted, 4))
     table = Table(title=title, title_justify="left")
-    table.add_column("name", overflow="ellipsis", no_wrap=True, min_width=min(name_wanted, 4))
-    for column in chosen:
+    table.add_column(
+        "name", overflow="ellipsis", no_wrap=True, max_width=min(name_wanted, name_room)
+    )
+    for column, column_width in zip(chosen, fixed, strict=True):
         table.add_column(
             column.header,
             no_wrap=True,
             style="cyan" if column.header == "hash" else "",
             justify="right" if column.justify == "right" else "left",
-            min_width=measure(column),
+            min_width=column_width,
+            max_width=column_width,
         )
     for key in keys:
         table.add_row(key.name, *(column.cell(key) for column in chosen))

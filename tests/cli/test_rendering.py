@@ -25,6 +25,18 @@ WIDTHS = (80, 120)
 HEX = re.compile(r"\b[0-9a-f]{8,64}\b")
 
 
+BOX = frozenset("┏┓┗┛┃━┳┻╋┡┩┢┪╇│─┬┴┼└┘┌┐├┤")
+
+
+def assert_fits(lines: list[str], width: int) -> None:
+    """No line is wider than ``width``, and no table was cropped to get there: a line that
+    starts with a border ends with one (rich silently crops a table wider than the console)."""
+    assert max(len(line) for line in lines) <= width
+    for line in lines:
+        if line[:1] in BOX:
+            assert line.rstrip()[-1] in BOX, f"cropped: {line!r}"
+
+
 def render(renderable: RenderableType, width: int) -> list[str]:
     """The lines ``renderable`` prints on a terminal ``width`` columns wide."""
     buffer = StringIO()
@@ -37,7 +49,7 @@ def fleet(modelgates_server: LocalServer) -> list[APIKey]:
     """A few keys with long and short names, limits, resets and spend, one disabled."""
     made = make_keys(
         modelgates_server,
-        KeySpec("Acme Corporation — production tenant", limit=50, limit_reset="monthly"),
+        KeySpec("Acme Corporation — production tenant, EU region", limit=50, limit_reset="monthly"),
         KeySpec("globex", limit=1250.5, limit_reset="weekly"),
         KeySpec("initech", limit=None),
     )
@@ -49,7 +61,7 @@ def fleet(modelgates_server: LocalServer) -> list[APIKey]:
 def test_key_table_fits_and_keeps_what_matters(fleet: list[APIKey], width: int) -> None:
     """keys list: no line over the width; name, status, limit, spent and an uncut hash."""
     lines = render(key_table(fleet, width=width), width)
-    assert max(len(line) for line in lines) <= width
+    assert_fits(lines, width)
     header = lines[1]
     for column in ("name", "hash", "status", "limit", "spent"):
         assert column in header
@@ -86,7 +98,7 @@ def test_detail_table_fits_with_the_hash_whole(fleet: list[APIKey], width: int) 
     """keys get: no line over the width, the hash whole on one line, formatted values."""
     key = fleet[0]
     lines = render(detail_table(key), width)
-    assert max(len(line) for line in lines) <= width
+    assert_fits(lines, width)
     assert any(key.hash in line for line in lines)
     text = "\n".join(lines)
     assert "$50.00" in text
@@ -105,13 +117,16 @@ def test_bulk_report_tables_fit(
     """bulk-create's tables (created, failed) fit the width with hashes uncut."""
     monkeypatch.setenv("COLUMNS", str(width))
     source = tmp_path / "t.csv"
-    source.write_text("name,limit\n" + "".join(f"tenant number {i},{i}\n" for i in range(3)))
+    source.write_text(
+        "name,limit\n"
+        + "".join(f"tenant number {i} of a customer list with long names,{i}\n" for i in range(3))
+    )
     modelgates_server.inject_fault("/keys", method="POST", status=400, times=1)
     result = invoke("keys", "bulk-create", str(source))
     assert result.exit_code == 1
     # Lines naming a path are left whole for copying (the terminal wraps them).
     lines = [line for line in result.stdout.splitlines() if str(tmp_path) not in line]
-    assert max(len(line) for line in lines) <= width
+    assert_fits(lines, width)
     for key in all_keys(modelgates_server):
         assert any(key.hash.startswith(word) for word in HEX.findall(result.stdout))
     assert "1 line(s) failed" in result.stdout
@@ -125,7 +140,7 @@ def test_list_command_fits_the_columns_it_is_given(
     monkeypatch.setenv("COLUMNS", str(width))
     result = invoke("keys", "list")
     assert result.exit_code == 0, result.output
-    assert max(len(line) for line in result.stdout.splitlines()) <= width
+    assert_fits(result.stdout.splitlines(), width)
     assert "status" in result.stdout
 
 
@@ -139,7 +154,7 @@ def test_demo_tables_fit(monkeypatch: pytest.MonkeyPatch, width: int) -> None:
     monkeypatch.setenv("COLUMNS", str(width))
     result = CliRunner().invoke(group(), ["demo"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert max(len(line) for line in result.stdout.splitlines()) <= width
+    assert_fits(result.stdout.splitlines(), width)
     assert "…" not in result.stdout  # no cell squeezed
 
 
