@@ -7,6 +7,7 @@ import json
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -162,3 +163,34 @@ def test_the_config_file_lives_in_the_xdg_config_home(
         assert config_path() == tmp_path / "modelgates" / "config.toml"
     else:
         assert config_path().name == "config.toml"
+
+
+def test_profile_settings_reach_the_client(
+    no_config_file: Path,
+    modelgates_server: LocalServer,
+    one_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """app_title, http_referer and timeout of the profile are the client's settings."""
+    from modelgates_async import AsyncModelGates
+    from modelgates_async.cli import app
+
+    seen: dict[str, object] = {}
+
+    def recording(**kwargs: Any) -> AsyncModelGates:
+        seen.update(kwargs)
+        return AsyncModelGates(**kwargs)
+
+    monkeypatch.setattr(app, "AsyncModelGates", recording)
+    monkeypatch.setenv("MODELGATES_API_KEY", modelgates_server.management_key)
+    write_config(
+        no_config_file,
+        f'[profiles.default]\nbase_url = "{modelgates_server.base_url}"\n'
+        'app_title = "Provisioner"\nhttp_referer = "https://example.com"\ntimeout = 7\n',
+    )
+    assert listed_hashes(modelgates("keys", "list", "--json")) == [one_key]
+    assert (seen["app_title"], seen["http_referer"], seen["timeout"]) == (
+        "Provisioner",
+        "https://example.com",
+        7.0,
+    )
