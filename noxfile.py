@@ -54,3 +54,16 @@ def bench(session: nox.Session) -> None:
     """Benchmarks side by side with the peers; ``nox -s bench -- --quick`` for a smoke run."""
     session.install("-e", ".[bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site, built with ``--strict`` (a broken link or reference fails).
+
+    ``nox -s docs -- serve`` serves it on http://127.0.0.1:8000 instead, rebuilt on change.
+    """
+    session.install("-e", ".[docs]")
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", "--strict", *session.posargs[1:])
+        return
+    session.run("mkdocs", "build", "--strict", "--site-dir", session.create_tmp() + "/site")
