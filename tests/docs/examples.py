@@ -4,7 +4,8 @@ Every ```python and ```bash block is an example and runs, unless the line right 
 fence says otherwise with an HTML comment (invisible on the rendered page, visible in review):
 
 - ``<!-- example: skip (why) -->`` — not run; the reason is required and shown in the test id.
-- ``<!-- example: pytest -->`` — a test module: run with pytest (the package's fixtures load).
+- ``<!-- example: pytest -->`` — a test module: run with pytest, with the package's fixtures
+  and pytest-asyncio loaded.
 - ``<!-- example: replace OLD with NEW (why) -->`` — run with OLD replaced by NEW (e.g. fewer
   keys than the page shows, to keep the test's load small); OLD must occur in the block.
 
@@ -165,7 +166,24 @@ def run_subprocess(example: Example, workdir: Path, env: Mapping[str, str]) -> N
     if example.mode == "pytest":
         module = workdir / "test_example.py"
         module.write_text(example.source, encoding="utf-8")
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(module)]
+        # Only the plugins an example needs: autoloading every installed plugin (schemathesis,
+        # hypothesis...) triples the start-up time of each run.
+        environment["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "modelgates_async.testing",
+            "-p",
+            "pytest_asyncio.plugin",
+            "-o",
+            "asyncio_default_fixture_loop_scope=function",
+            str(module),
+        ]
         # The server of a pytest block is the fixtures' own, not ours.
         for name in ("MODELGATES_BASE_URL", "MODELGATES_API_KEY"):
             environment.pop(name, None)
