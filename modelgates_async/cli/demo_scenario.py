@@ -23,9 +23,8 @@ from rich.table import Table
 
 from modelgates_async._bulk import KeySpec, KeyUpdate
 from modelgates_async._client import AsyncModelGates
-from modelgates_async._usecases import is_over_limit, usage_in_limit_window
 from modelgates_async.cli.formatting import money as format_money
-from modelgates_async.models import APIKey
+from modelgates_async.models import APIKey, usage_in_limit_window
 
 __all__ = ["TENANTS", "Tenant", "run_demo"]
 
@@ -184,8 +183,8 @@ async def scenario(
         current = (await mg.api_keys.get_many(k.hash for k in keys.values())).raise_for_errors()
         if live:
             # A real account holds other keys: judge only the demo's own.
-            near = {key.hash for key in current.values if is_over_limit(key, NEAR)}
-            over = {key.hash for key in current.values if is_over_limit(key)}
+            near = {key.hash for key in current.values if key.is_over_limit(NEAR)}
+            over = {key.hash for key in current.values if key.is_over_limit()}
         else:
             near = {key.hash async for key in mg.api_keys.over_limit(NEAR)}
             over = {key.hash async for key in mg.api_keys.over_limit(1.0)}

@@ -14,9 +14,8 @@ from collections.abc import Callable, Sequence
 import attrs
 from rich.table import Table
 
-from modelgates_async._usecases import usage_in_limit_window
 from modelgates_async.cli.formatting import money, reset, status, when
-from modelgates_async.models import APIKey
+from modelgates_async.models import APIKey, usage_in_limit_window
 
 __all__ = ["MIN_PREFIX", "key_table", "unique_prefixes"]
 

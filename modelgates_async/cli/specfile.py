@@ -25,9 +25,9 @@ import attrs
 import click
 
 from modelgates_async._bulk import KeySpec, spec_arguments
+from modelgates_async._validation import create_body
 from modelgates_async.errors import InvalidRequestError
 from modelgates_async.models import parse_datetime
-from modelgates_async.resources.keys import create_body
 
 __all__ = ["SPEC_FIELDS", "Row", "csv_spec", "read_specs"]
 
