@@ -147,14 +147,21 @@ def is_retryable(exc: BaseException, config: RetryConfig, *, idempotent: bool) -
     return False
 
 
+# Test mode, switched by ``modelgates_async.testing.no_backoff()``: ``None`` sleeps for real;
+# otherwise each pause is handed to this callable instead of being slept. A module global
+# rather than a ContextVar so that it also reaches the sync facade's event-loop thread; one
+# read per pause is all it costs.
+skip_waits: Callable[[float], object] | None = None
+
+
 async def sleep(seconds: float) -> None:
-    """The pause between attempts. Tests replace it so that they never wait for real."""
-    await asyncio.sleep(seconds)
-
-
-async def _sleep_hook(seconds: float) -> None:
-    # Looks ``sleep`` up at call time, so a test's replacement takes effect.
-    await sleep(seconds)
+    """The pause between attempts and the rate limiter's pause (skipped in test mode)."""
+    on_skip = skip_waits
+    if on_skip is None:
+        await asyncio.sleep(seconds)
+        return
+    on_skip(seconds)
+    await asyncio.sleep(0)  # still a point where the task yields and may be cancelled
 
 
 async def retry_after_first_failure(
@@ -201,7 +208,7 @@ async def retry_after_first_failure(
         stop=stop_after_attempt(config.attempts),
         wait=wait,
         retry=retry_if_exception(lambda exc: is_retryable(exc, config, idempotent=idempotent)),
-        sleep=_sleep_hook,
+        sleep=sleep,
         before_sleep=before_sleep,
         reraise=True,
     )

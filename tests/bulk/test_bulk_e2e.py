@@ -21,9 +21,24 @@ from modelgates_async import (
     NotFoundError,
 )
 from modelgates_async.server import AsyncLocalServer, LocalServer
+from modelgates_async.server.ratelimit import RateLimiter
+from modelgates_async.testing import no_backoff
 from tests.bulk.conftest import names_on_server
 
 RETRY_NOW = {"Retry-After": "0"}
+
+
+class FakeMonotonic:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def specs(n: int, prefix: str = "tenant") -> list[KeySpec]:
@@ -270,17 +285,25 @@ async def test_plain_calls_leave_the_limiter_idle(
 
 async def test_bulk_create_against_a_rate_limited_server_fails_nothing() -> None:
     """With the server at 40 requests/s, 120 creates all succeed, each key made once."""
+    clock = FakeMonotonic()
     async with (
         AsyncLocalServer(rate_limit=40) as server,
         AsyncModelGates(api_key=server.management_key, base_url=server.base_url) as client,
     ):
-        names = [f"rl-{i:03d}" for i in range(120)]
-        result = await client.api_keys.create_many(
-            [KeySpec(name) for name in names], concurrency=32
-        )
+        # One fake second for the server's token buckets and the client's limiter, moved on
+        # by each wait the client would have slept.
+        server.state.limiter = RateLimiter(40, monotonic=clock)
+        client._transport.limiter._clock = clock
+        with no_backoff(on_wait=clock.advance) as waits:
+            names = [f"rl-{i:03d}" for i in range(120)]
+            result = await client.api_keys.create_many(
+                [KeySpec(name) for name in names], concurrency=32
+            )
+            on_server = await names_on_server(client)
         assert (result.succeeded, result.failed) == (120, 0)
+        assert waits  # the server's Retry-After was waited out (in fake time)
         assert client._transport.limiter.rate_limited > 0  # the limit was really hit
-        assert await names_on_server(client) == Counter(names)
+        assert on_server == Counter(names)
 
 
 async def test_created_secrets_never_reach_the_log(

@@ -175,7 +175,7 @@ def test_rotate_prints_the_new_secret_and_disables_the_old_key(
 
 
 def test_rotate_that_cannot_retire_still_hands_over_the_secret(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path
+    invoke: Any, modelgates_server: LocalServer, tmp_path: Path, modelgates_no_backoff: list[float]
 ) -> None:
     """If disabling the old key fails, the new secret is still saved and the exit status is 1."""
     [old] = make_keys(modelgates_server, KeySpec("t"))
@@ -186,6 +186,7 @@ def test_rotate_that_cannot_retire_still_hands_over_the_secret(
     assert json.loads(target.read_text())["key"].startswith("sk-mg-v1-")
     assert "still works" in result.output
     assert not fetch(modelgates_server, old.data.hash).disabled
+    assert len(modelgates_no_backoff) == 2  # the PATCH was tried three times
 
 
 def test_unknown_hash_is_an_api_error_with_advice(invoke: Any) -> None:
@@ -217,14 +218,8 @@ def test_missing_api_key_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> No
     assert "MODELGATES_API_KEY" in result.output
 
 
-def test_unreachable_server_says_what_to_check(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_server_says_what_to_check(modelgates_no_backoff: list[float]) -> None:
     """A connection failure exits 1 and points at --base-url and `modelgates serve`."""
-    import modelgates_async._retry as retry_module
-
-    async def no_sleep(_: float) -> None:
-        return None
-
-    monkeypatch.setattr(retry_module, "sleep", no_sleep)
     result = CliRunner().invoke(
         cli,
         ["keys", "list", "--api-key", WRONG_KEY, "--base-url", "http://127.0.0.1:9/api/v1"],

@@ -31,7 +31,7 @@ NO_RETRIES = RetryConfig.disabled()
 async def test_create_get_update_delete_round_trip(async_modelgates_client: Any) -> None:
     """create → get → update (null clears) → delete → 404, with typed records."""
     mg = async_modelgates_client
-    expires = datetime.now(UTC) + timedelta(days=7)
+    expires = datetime(2100, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
     created = await mg.api_keys.create(
         "tenant", limit=50, limit_reset="monthly", include_byok_in_limit=True, expires_at=expires
     )
