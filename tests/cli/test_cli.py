@@ -379,24 +379,6 @@ def test_demo_live_touches_only_its_own_keys(
     assert not remaining[overspent.data.hash].disabled
 
 
-def test_serve_delegates_to_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`modelgates serve` passes its options to modelgates_async.server.serve."""
-    import modelgates_async.server as server_package
-
-    seen: dict[str, Any] = {}
-    monkeypatch.setattr(server_package, "serve", lambda **kwargs: seen.update(kwargs))
-    result = CliRunner().invoke(
-        cli,
-        ["serve", "--port", "0", "--management-key", "sk-mg-v1-x", "--rate-limit", "5"],
-    )
-    assert result.exit_code == 0, result.output
-    assert seen["port"] == 0
-    assert seen["host"] == "127.0.0.1"
-    assert seen["management_key"] == "sk-mg-v1-x"
-    assert seen["rate_limit"] == 5.0
-    assert seen["db"] is None
-
-
 def test_serve_on_a_taken_port_says_what_to_do() -> None:
     """A port already in use gives a usage error (exit 2) naming --port, not a traceback."""
     import socket

@@ -54,6 +54,42 @@ async def test_create_get_update_delete_round_trip(async_modelgates_client: Any)
         await mg.api_keys.get(key.hash)
 
 
+@pytest.mark.parametrize(
+    "expires_at",
+    [
+        datetime(2100, 1, 1, 1, 30, tzinfo=timezone(timedelta(hours=2))),
+        "2099-12-31T23:30:00+00:00",
+        "2099-12-31T23:30:00Z",
+    ],
+)
+async def test_every_form_of_expires_at_reaches_the_server_as_the_same_instant(
+    async_modelgates_client: AsyncModelGates, expires_at: datetime | str
+) -> None:
+    """An aware datetime in any zone, or an ISO string, is stored as that instant."""
+    created = await async_modelgates_client.api_keys.create("n", expires_at=expires_at)
+    stored = await async_modelgates_client.api_keys.get(created.data.hash)
+    assert stored.expires_at == datetime(2099, 12, 31, 23, 30, tzinfo=UTC)
+
+
+async def test_create_with_only_a_name_and_with_explicit_nones_store_no_limit(
+    async_modelgates_client: AsyncModelGates,
+) -> None:
+    """Arguments left out and explicit Nones both leave the key unlimited and never expiring."""
+    bare = await async_modelgates_client.api_keys.create("bare")
+    nulls = await async_modelgates_client.api_keys.create(
+        "nulls", limit=None, limit_reset=None, expires_at=None, creator_user_id=None
+    )
+    for created in (bare, nulls):
+        key = await async_modelgates_client.api_keys.get(created.data.hash)
+        assert (key.limit, key.limit_reset, key.limit_remaining, key.expires_at) == (
+            None,
+            None,
+            None,
+            None,
+        )
+        assert not key.include_byok_in_limit
+
+
 async def test_list_and_iter_page_through_every_key(async_modelgates_client: Any) -> None:
     """list() gives 100 newest first; iter() walks all pages; disabled keys need the flag."""
     mg = async_modelgates_client

@@ -303,11 +303,26 @@ def test_retry_config_refuses_nonsense(kwargs: dict[str, Any]) -> None:
         RetryConfig(**kwargs)
 
 
-def test_total_time_bound_is_documented_and_computed() -> None:
+def test_total_time_bound_is_computed() -> None:
     """max_total_time = attempts*timeout + (attempts-1)*max(max_backoff, max_retry_after)."""
     assert RetryConfig().max_total_time(30.0) == 3 * 30 + 2 * 30
     assert RetryConfig(attempts=1).max_total_time(5.0) == 5.0
-    assert "attempts * timeout" in (RetryConfig.__doc__ or "")
+    assert RetryConfig(attempts=4, max_backoff=20.0, max_retry_after=5.0).max_total_time(
+        2.0
+    ) == 4 * 2 + 3 * 20
+
+
+async def test_no_call_outlasts_the_total_time_bound(
+    client: AsyncModelGates, mock: aioresponses, waits: list[float]
+) -> None:
+    """A call failing every attempt, asked to wait the longest allowed, stays within the bound."""
+    config = RetryConfig(attempts=3, initial_backoff=1.0, max_backoff=2.0, max_retry_after=5.0)
+    for _ in range(3):
+        mock.get(URL_GET, status=429, payload=error(429), headers={"Retry-After": "5"})
+    with pytest.raises(RateLimitError):
+        await client.api_keys.get(HASH, retries=config, timeout=1.0)
+    assert waits == [5.0, 5.0]
+    assert sum(waits) + 3 * 1.0 <= config.max_total_time(1.0)
 
 
 async def test_timeout_on_every_attempt_raises_api_timeout_error(
