@@ -14,8 +14,7 @@ Fixtures:
   test's event loop, for tests that want a private server.
 - ``async_modelgates_client``: ``AsyncModelGates`` with the management key, pointed at
   ``modelgates_server``; retries back off for 0 s (a ``Retry-After`` is still honoured).
-- ``modelgates_client``: the same with the sync ``ModelGates`` facade (skipped while the
-  package has none).
+- ``modelgates_client``: the same with the sync ``ModelGates`` facade.
 - ``modelgates_no_backoff``: test mode for the test's duration (see ``no_backoff()``); the
   fixture's value is the list of waits skipped.
 
@@ -49,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from modelgates_async import AsyncModelGates, RetryConfig
+    from modelgates_async import AsyncModelGates, ModelGates, RetryConfig
     from modelgates_async.server import AsyncLocalServer, LocalServer
     from modelgates_async.server import LocalServer as ModelGatesServer
 
@@ -141,12 +140,10 @@ def modelgates_server(modelgates_server_session: LocalServer) -> Iterator[LocalS
 
 
 @pytest.fixture
-def modelgates_client(modelgates_server: LocalServer) -> Iterator[Any]:
+def modelgates_client(modelgates_server: LocalServer) -> Iterator[ModelGates]:
     """A sync ``ModelGates`` client with the management key, bound to ``modelgates_server``."""
-    try:
-        from modelgates_async import ModelGates  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        pytest.skip("modelgates_async.ModelGates (the sync facade) is not available yet")
+    from modelgates_async import ModelGates
+
     with ModelGates(
         api_key=modelgates_server.management_key,
         base_url=modelgates_server.base_url,

@@ -23,7 +23,7 @@ from modelgates_async import (
 from modelgates_async.server import AsyncLocalServer, LocalServer
 from modelgates_async.server.ratelimit import RateLimiter
 from modelgates_async.testing import no_backoff
-from tests.bulk.conftest import names_on_server
+from tests.helpers import names_on_server
 
 RETRY_NOW = {"Retry-After": "0"}
 

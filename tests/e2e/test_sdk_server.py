@@ -250,7 +250,7 @@ async def test_a_malformed_success_is_a_response_validation_error(
 
 
 def test_sync_client_round_trip(modelgates_client: Any) -> None:
-    """The sync facade does the same round trip (skipped until ModelGates exists)."""
+    """The sync facade does the same round trip."""
     created = modelgates_client.api_keys.create("sync")
     assert modelgates_client.api_keys.get(created.data.hash).name == "sync"
     assert [k.hash for k in modelgates_client.api_keys.list()] == [created.data.hash]

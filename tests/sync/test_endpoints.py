@@ -27,7 +27,7 @@ from modelgates_async import (
     RetryConfig,
 )
 from modelgates_async import _loop as loop_module
-from tests.sync.conftest import ctrl_c_once
+from tests.helpers import ctrl_c_once
 
 pytestmark = pytest.mark.filterwarnings("error")
 

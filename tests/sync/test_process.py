@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.sync.conftest import ROOT
+from tests.helpers import ROOT
 
 HERE = Path(__file__).resolve().parent
 LOOPS = [

@@ -12,7 +12,7 @@ from modelgates_async import (
     InvalidRequestError,
     ModelGatesError,
 )
-from tests.unit.conftest import API_KEY, BASE, HASH, key_record, sent
+from tests.helpers import API_KEY, BASE, HASH, key_record, sent
 
 
 def test_missing_api_key_says_how_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,7 @@ from modelgates_async import (
     LimitReset,
 )
 from modelgates_async.models import mask_secret, structure, unstructure
-from tests.unit.conftest import SECRET, current_key_record, key_record
+from tests.helpers import SECRET, current_key_record, key_record
 
 
 def test_unknown_fields_are_tolerated() -> None:

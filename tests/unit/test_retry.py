@@ -22,8 +22,7 @@ from modelgates_async import (
 )
 from modelgates_async import _retry as retry_module
 from modelgates_async._retry import parse_retry_after
-from tests.unit.conftest import BASE, HASH, SECRET, key_record, sent
-from tests.unit.test_errors import connector_error
+from tests.helpers import BASE, HASH, SECRET, connector_error, key_record, sent
 
 URL_GET = f"{BASE}/keys/{HASH}"
 URL_KEYS = f"{BASE}/keys"
@@ -307,9 +306,10 @@ def test_total_time_bound_is_computed() -> None:
     """max_total_time = attempts*timeout + (attempts-1)*max(max_backoff, max_retry_after)."""
     assert RetryConfig().max_total_time(30.0) == 3 * 30 + 2 * 30
     assert RetryConfig(attempts=1).max_total_time(5.0) == 5.0
-    assert RetryConfig(attempts=4, max_backoff=20.0, max_retry_after=5.0).max_total_time(
-        2.0
-    ) == 4 * 2 + 3 * 20
+    assert (
+        RetryConfig(attempts=4, max_backoff=20.0, max_retry_after=5.0).max_total_time(2.0)
+        == 4 * 2 + 3 * 20
+    )
 
 
 async def test_no_call_outlasts_the_total_time_bound(

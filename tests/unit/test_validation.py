@@ -12,7 +12,7 @@ import pytest
 from aioresponses import aioresponses
 
 from modelgates_async import NOT_GIVEN, AsyncModelGates, InvalidRequestError, LimitReset, NotGiven
-from tests.unit.conftest import HASH
+from tests.helpers import HASH
 
 
 async def refused(client: AsyncModelGates, mock: aioresponses, call: Any, argument: str) -> str:
