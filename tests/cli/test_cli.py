@@ -9,13 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
 from modelgates_async import AsyncModelGates, CreatedKey, KeySpec
-from modelgates_async._cli import cli
+from modelgates_async.cli import group
 from modelgates_async.server import LocalServer
 
+cli = group()
 WRONG_KEY = "sk-mg-v1-" + "0badc0de" * 8
 
 
@@ -405,3 +407,22 @@ def test_without_the_cli_extra_main_says_what_to_install(
         entry.main(["keys", "list"])
     assert info.value.code == 2
     assert "pip install 'modelgates-async[cli]'" in capsys.readouterr().err
+
+
+def test_keys_group_holds_every_keys_command() -> None:
+    """`modelgates keys` offers exactly its ten commands, bulk-create among them."""
+    keys = cli.commands["keys"]
+    assert isinstance(keys, click.Group)
+    assert sorted(keys.commands) == [
+        "bulk-create",
+        "create",
+        "current",
+        "delete",
+        "disable",
+        "enable",
+        "get",
+        "list",
+        "rotate",
+        "update",
+    ]
+    assert sorted(cli.commands) == ["demo", "keys", "serve"]

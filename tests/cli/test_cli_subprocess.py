@@ -149,3 +149,18 @@ def test_serve_runs_a_server_with_the_given_options(tmp_path: Path) -> None:
     assert "stopped" in rest
     assert given not in rest
     assert db.exists()  # --db kept the keys in that file
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    """`python -m modelgates_async.cli` is `modelgates`: same program name, commands, exit 0."""
+    result = subprocess.run(
+        [sys.executable, "-m", "modelgates_async.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: modelgates [OPTIONS] COMMAND")
+    for name in ("demo", "keys", "serve"):
+        assert f"\n  {name} " in result.stdout

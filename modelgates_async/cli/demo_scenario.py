@@ -1,4 +1,4 @@
-"""``modelgates demo``: the SDK's main job, start to finish, on a local server.
+"""The story ``modelgates demo`` tells: the SDK's main job, start to finish, on a local server.
 
 A SaaS gives each tenant its own key with a spending limit, watches their spend, rotates
 keys and cuts off tenants who overspend. The demo does all of that in a few seconds on a
@@ -68,14 +68,17 @@ RecordUsage = Callable[..., Any]
 
 
 def money(value: float | None) -> str:
+    """USD with cents, or "no limit"."""
     return "no limit" if value is None else f"${value:,.2f}"
 
 
 def tenant_of(key: APIKey) -> str:
+    """The tenant a demo key belongs to (its name without the demo prefix)."""
     return key.name.removeprefix(PREFIX)
 
 
 def step(console: Console, number: int, text: str) -> None:
+    """Print the heading of a numbered step."""
     console.print()
     console.print(f"[bold]{number}. {text}[/]")
 

@@ -1,0 +1,57 @@
+"""The ``modelgates`` command: keys from the terminal, a local server, and the demo.
+
+The commands need the ``cli`` extra (click and rich). This module imports neither, so that
+``modelgates`` without them says how to get them instead of failing with a traceback.
+
+Where things live (imports go one way: commands → output → app):
+
+- :mod:`~modelgates_async.cli.app`: the top group, shared options and settings, the client,
+  running a call, error advice and exit codes.
+- :mod:`~modelgates_async.cli.output`: tables, JSON, formatting, secrets handed over in 0600 files.
+- :mod:`~modelgates_async.cli.keys`: ``modelgates keys …``, one API call each.
+- :mod:`~modelgates_async.cli.bulk`: ``modelgates keys bulk-create`` from a CSV or JSONL file.
+- :mod:`~modelgates_async.cli.serve`: ``modelgates serve``.
+- :mod:`~modelgates_async.cli.demo` and :mod:`~modelgates_async.cli.demo_scenario`:
+  ``modelgates demo`` and the story it tells.
+
+This module wires the commands onto the group (:func:`group`) and runs it (:func:`main`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import click
+
+__all__ = ["group", "main"]
+
+INSTALL_HINT = (
+    "The modelgates command needs the cli extra (click and rich):\n"
+    "    pip install 'modelgates-async[cli]'\n"
+)
+
+
+@cache
+def group() -> click.Group:
+    """The ``modelgates`` click group with every command attached (needs the cli extra)."""
+    from modelgates_async.cli import app, bulk, demo, keys, serve
+
+    keys.keys.add_command(bulk.bulk_create)
+    for command in (keys.keys, serve.serve, demo.demo):
+        app.cli.add_command(command)
+    return app.cli
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run ``modelgates`` with ``argv`` (default: the process's arguments) and exit."""
+    try:
+        import click  # noqa: F401
+        import rich  # noqa: F401
+    except ImportError:
+        sys.stderr.write(INSTALL_HINT)
+        raise SystemExit(2) from None
+    group().main(args=list(argv) if argv is not None else None, prog_name="modelgates")
