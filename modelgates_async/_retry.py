@@ -12,7 +12,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -51,6 +51,11 @@ def _fraction(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
         raise ValueError(f"RetryConfig.{attribute.name} must be between 0 and 1, got {value!r}")
 
 
+def _statuses(value: Iterable[int]) -> frozenset[int]:
+    # A typed converter: with a bare ``frozenset`` mypy cannot type ``statuses={500}``.
+    return frozenset(value)
+
+
 @attrs.frozen
 class RetryConfig:
     """How a call is retried on 429, 5xx, connection errors and timeouts.
@@ -75,7 +80,7 @@ class RetryConfig:
     initial_backoff: float = attrs.field(default=0.5, validator=_non_negative)
     max_backoff: float = attrs.field(default=8.0, validator=_non_negative)
     jitter: float = attrs.field(default=0.5, validator=_fraction)
-    statuses: frozenset[int] = attrs.field(default=DEFAULT_STATUSES, converter=frozenset)
+    statuses: frozenset[int] = attrs.field(default=DEFAULT_STATUSES, converter=_statuses)
     max_retry_after: float = attrs.field(default=30.0, validator=_non_negative)
     retry_non_idempotent: bool = False
 

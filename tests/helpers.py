@@ -29,7 +29,7 @@ from aiohttp import ClientResponse
 from aiohttp.client_reqrep import ConnectionKey
 from aioresponses import aioresponses
 from aioresponses import core as aioresponses_core
-from aioresponses.core import normalize_url
+from aioresponses.core import normalize_url  # type: ignore[attr-defined]  # not re-exported
 from yarl import URL
 
 from modelgates_async import AsyncModelGates
@@ -136,14 +136,15 @@ _NEEDS_WRITER = "stream_writer" in inspect.signature(ClientResponse.__init__).pa
 @contextmanager
 def mocked_aiohttp() -> Iterator[aioresponses]:
     """``aioresponses()`` that works on aiohttp 3.9 … 3.14+."""
-    original = aioresponses_core.ClientResponse
+    # aioresponses.core uses aiohttp's ClientResponse without re-exporting it.
+    original = aioresponses_core.ClientResponse  # type: ignore[attr-defined]
     if _NEEDS_WRITER:
-        aioresponses_core.ClientResponse = _CompatResponse  # type: ignore[misc]
+        aioresponses_core.ClientResponse = _CompatResponse  # type: ignore[attr-defined]
     try:
         with aioresponses() as mock:
             yield mock
     finally:
-        aioresponses_core.ClientResponse = original  # type: ignore[misc]
+        aioresponses_core.ClientResponse = original  # type: ignore[attr-defined]
 
 
 # --- the local server --------------------------------------------------------------------------

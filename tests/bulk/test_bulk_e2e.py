@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -144,11 +146,11 @@ async def test_create_many_iter_yields_items_as_they_finish(
     async_modelgates_client: AsyncModelGates,
 ) -> None:
     """create_many_iter yields one BulkItem per spec, each naming its input's index."""
-    seen: dict[int, CreatedKey | None] = {}
+    seen: dict[int, CreatedKey] = {}
     async for item in async_modelgates_client.api_keys.create_many_iter(specs(6), concurrency=3):
-        seen[item.index] = item.value
+        seen[item.index] = item.unwrap()
     assert sorted(seen) == list(range(6))
-    assert all(seen[i] is not None and seen[i].data.name == f"tenant-{i:03d}" for i in seen)
+    assert all(seen[i].data.name == f"tenant-{i:03d}" for i in seen)
 
 
 async def test_breaking_out_of_create_many_iter_loses_no_reported_key(
@@ -186,7 +188,7 @@ async def test_update_many_applies_every_change_despite_5xx(
     """Updates are idempotent: injected 503s are retried and every change lands."""
     created = (await async_modelgates_client.api_keys.create_many(specs(6))).values
     modelgates_server.inject_fault("/keys/*", method="PATCH", status=503, times=4)
-    changes = [
+    changes: list[KeyUpdate | tuple[str, Mapping[str, Any]] | Mapping[str, Any]] = [
         KeyUpdate(created[0].data.hash, disabled=True),
         (created[1].data.hash, {"limit": None}),
         {"hash": created[2].data.hash, "name": "renamed", "limit_reset": LimitReset.DAILY},

@@ -6,6 +6,7 @@ import asyncio
 import json
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,12 @@ cli = group()
 WRONG_KEY = "sk-mg-v1-" + "0badc0de" * 8
 
 
+# `modelgates ARGS` run in-process: invoke("keys", "list", input="y\n") -> click's Result.
+Invoke = Callable[..., Result]
+
+
 @pytest.fixture
-def invoke(modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Any:
+def invoke(modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     """Run `modelgates ARGS` with the server's URL and management key in the environment."""
     monkeypatch.setenv("MODELGATES_API_KEY", modelgates_server.management_key)
     monkeypatch.setenv("MODELGATES_BASE_URL", modelgates_server.base_url)
@@ -67,7 +72,7 @@ def all_keys(server: LocalServer) -> list[Any]:
 
 
 def test_create_prints_the_record_and_the_secret_once(
-    invoke: Any, modelgates_server: LocalServer
+    invoke: Invoke, modelgates_server: LocalServer
 ) -> None:
     """`keys create` shows the new key and its secret, exactly once, and exits 0."""
     result = invoke(
@@ -86,7 +91,7 @@ def test_create_prints_the_record_and_the_secret_once(
     assert "shown only this once" in result.output
 
 
-def test_create_json_carries_key_and_record(invoke: Any) -> None:
+def test_create_json_carries_key_and_record(invoke: Invoke) -> None:
     """`keys create --json` prints {"key", "data"} for programs."""
     result = invoke("keys", "create", "j", "--expires-at", "2031-01-01", "--json")
     assert result.exit_code == 0, result.output
@@ -96,7 +101,9 @@ def test_create_json_carries_key_and_record(invoke: Any) -> None:
     assert data["data"]["expires_at"].startswith("2031-01-01T00:00:00")
 
 
-def test_create_secret_file_keeps_the_secret_off_the_terminal(invoke: Any, tmp_path: Path) -> None:
+def test_create_secret_file_keeps_the_secret_off_the_terminal(
+    invoke: Invoke, tmp_path: Path
+) -> None:
     """--secret-file writes the secret to a new 0600 file and nowhere else."""
     target = tmp_path / "secret.jsonl"
     result = invoke("keys", "create", "filed", "--secret-file", str(target))
@@ -107,7 +114,7 @@ def test_create_secret_file_keeps_the_secret_off_the_terminal(invoke: Any, tmp_p
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
-def test_list_shows_a_table_and_json(invoke: Any, modelgates_server: LocalServer) -> None:
+def test_list_shows_a_table_and_json(invoke: Invoke, modelgates_server: LocalServer) -> None:
     """`keys list` shows enabled keys as a table; --include-disabled and --json work."""
     first, second = make_keys(modelgates_server, KeySpec("one"), KeySpec("two"))
     invoke("keys", "disable", second.data.hash)
@@ -119,14 +126,14 @@ def test_list_shows_a_table_and_json(invoke: Any, modelgates_server: LocalServer
     assert {key["name"] for key in listed} == {"one", "two"}
 
 
-def test_list_all_follows_every_page(invoke: Any, modelgates_server: LocalServer) -> None:
+def test_list_all_follows_every_page(invoke: Invoke, modelgates_server: LocalServer) -> None:
     """`keys list --all` returns keys beyond the first page of 100."""
     make_keys(modelgates_server, *(KeySpec(f"k{i}") for i in range(105)))
     assert len(json.loads(invoke("keys", "list", "--json").output)) == 100
     assert len(json.loads(invoke("keys", "list", "--all", "--json").output)) == 105
 
 
-def test_get_update_enable_disable(invoke: Any, modelgates_server: LocalServer) -> None:
+def test_get_update_enable_disable(invoke: Invoke, modelgates_server: LocalServer) -> None:
     """get shows a key; update changes only what is passed; --limit none clears the limit."""
     [key] = make_keys(modelgates_server, KeySpec("k", limit=5, limit_reset="daily"))
     shown = invoke("keys", "get", key.data.hash)
@@ -144,7 +151,9 @@ def test_get_update_enable_disable(invoke: Any, modelgates_server: LocalServer) 
     assert not fetch(modelgates_server, key.data.hash).disabled
 
 
-def test_delete_needs_yes_without_a_terminal(invoke: Any, modelgates_server: LocalServer) -> None:
+def test_delete_needs_yes_without_a_terminal(
+    invoke: Invoke, modelgates_server: LocalServer
+) -> None:
     """`keys delete` without --yes and without a terminal refuses (2); with --yes it deletes."""
     [key] = make_keys(modelgates_server, KeySpec("doomed"))
     refused = invoke("keys", "delete", key.data.hash)
@@ -156,7 +165,7 @@ def test_delete_needs_yes_without_a_terminal(invoke: Any, modelgates_server: Loc
     assert all_keys(modelgates_server) == []
 
 
-def test_current_shows_the_management_key(invoke: Any) -> None:
+def test_current_shows_the_management_key(invoke: Invoke) -> None:
     """`keys current --json` shows the record of the key in use."""
     result = invoke("keys", "current", "--json")
     assert result.exit_code == 0
@@ -164,7 +173,7 @@ def test_current_shows_the_management_key(invoke: Any) -> None:
 
 
 def test_rotate_prints_the_new_secret_and_disables_the_old_key(
-    invoke: Any, modelgates_server: LocalServer
+    invoke: Invoke, modelgates_server: LocalServer
 ) -> None:
     """`keys rotate` creates a same-settings key, shows its secret, disables the old one."""
     [old] = make_keys(modelgates_server, KeySpec("t", limit=7, limit_reset="weekly"))
@@ -177,7 +186,10 @@ def test_rotate_prints_the_new_secret_and_disables_the_old_key(
 
 
 def test_rotate_that_cannot_retire_still_hands_over_the_secret(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path, modelgates_no_backoff: list[float]
+    invoke: Invoke,
+    modelgates_server: LocalServer,
+    tmp_path: Path,
+    modelgates_no_backoff: list[float],
 ) -> None:
     """If disabling the old key fails, the new secret is still saved and the exit status is 1."""
     [old] = make_keys(modelgates_server, KeySpec("t"))
@@ -191,14 +203,14 @@ def test_rotate_that_cannot_retire_still_hands_over_the_secret(
     assert len(modelgates_no_backoff) == 2  # the PATCH was tried three times
 
 
-def test_unknown_hash_is_an_api_error_with_advice(invoke: Any) -> None:
+def test_unknown_hash_is_an_api_error_with_advice(invoke: Invoke) -> None:
     """A 404 exits 1 and says how to find the right hash."""
     result = invoke("keys", "get", "f" * 64)
     assert result.exit_code == 1
     assert "keys list --all --include-disabled" in result.output
 
 
-def test_a_refused_api_key_is_never_echoed(invoke: Any) -> None:
+def test_a_refused_api_key_is_never_echoed(invoke: Invoke) -> None:
     """A wrong --api-key exits 1 with advice, and the key appears nowhere in the output."""
     result = invoke("--api-key", WRONG_KEY, "keys", "list")
     assert result.exit_code == 1
@@ -206,7 +218,7 @@ def test_a_refused_api_key_is_never_echoed(invoke: Any) -> None:
     assert WRONG_KEY not in result.output
 
 
-def test_api_key_option_on_the_command_overrides_the_environment(invoke: Any) -> None:
+def test_api_key_option_on_the_command_overrides_the_environment(invoke: Invoke) -> None:
     """--api-key after the command wins over MODELGATES_API_KEY."""
     result = invoke("keys", "list", "--api-key", WRONG_KEY)
     assert result.exit_code == 1
@@ -242,13 +254,13 @@ def test_unreachable_server_says_what_to_check(modelgates_no_backoff: list[float
         ("keys", "nope"),
     ],
 )
-def test_bad_arguments_are_usage_errors(invoke: Any, args: tuple[str, ...]) -> None:
+def test_bad_arguments_are_usage_errors(invoke: Invoke, args: tuple[str, ...]) -> None:
     """Bad or missing arguments exit 2 before anything is sent."""
     assert invoke(*args).exit_code == 2
 
 
 def test_bulk_create_writes_secrets_to_a_private_file(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:
     """bulk-create makes one key per CSV row and writes the secrets to a 0600 file only."""
     source = tmp_path / "tenants.csv"
@@ -274,7 +286,7 @@ def test_bulk_create_writes_secrets_to_a_private_file(
 
 
 def test_bulk_create_reports_bad_lines_and_creates_the_rest(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:
     """Bad rows fail alone with their line numbers; the exit status is 1."""
     source = tmp_path / "t.csv"
@@ -289,7 +301,7 @@ def test_bulk_create_reports_bad_lines_and_creates_the_rest(
 
 
 def test_bulk_create_jsonl_with_429s_creates_each_line_once(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:
     """JSONL lines are created once each even when the server answers 429 on some."""
     source = tmp_path / "t.jsonl"
@@ -304,7 +316,7 @@ def test_bulk_create_jsonl_with_429s_creates_each_line_once(
 
 
 def test_bulk_create_never_overwrites_a_secrets_file(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:
     """An existing --out file is refused (exit 2) before any key is created."""
     source = tmp_path / "t.csv"
@@ -317,7 +329,7 @@ def test_bulk_create_never_overwrites_a_secrets_file(
     assert all_keys(modelgates_server) == []
 
 
-def test_bulk_create_show_secrets_prints_them_when_asked(invoke: Any, tmp_path: Path) -> None:
+def test_bulk_create_show_secrets_prints_them_when_asked(invoke: Invoke, tmp_path: Path) -> None:
     """--show-secrets puts the secrets on the terminal as well as in the file."""
     source = tmp_path / "t.csv"
     source.write_text("name\na\n")
@@ -331,7 +343,7 @@ def test_bulk_create_show_secrets_prints_them_when_asked(invoke: Any, tmp_path: 
     [("t.txt", "name\na\n"), ("t.csv", "nom\na\n"), ("t.csv", "name,limt\na,1\n")],
 )
 def test_bulk_create_refuses_unusable_files(
-    invoke: Any, tmp_path: Path, name: str, content: str
+    invoke: Invoke, tmp_path: Path, name: str, content: str
 ) -> None:
     """An unknown format or a header with unknown columns is a usage error."""
     source = tmp_path / name

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from modelgates_async import AsyncModelGates, KeySpec
+from modelgates_async import AsyncModelGates, KeySpec, ModelGates
 from modelgates_async.server import LocalServer
 from modelgates_async.testing import no_backoff
 
@@ -24,7 +22,7 @@ async def test_async_retry_waits_are_recorded_not_slept(
 
 
 def test_the_sync_facade_is_in_test_mode_too(
-    modelgates_client: Any, modelgates_server: LocalServer
+    modelgates_client: ModelGates, modelgates_server: LocalServer
 ) -> None:
     """The sync facade's event-loop thread sees the switch: its wait is recorded, not slept."""
     created = modelgates_client.api_keys.create("k")
@@ -53,7 +51,9 @@ async def test_on_wait_sees_each_wait_and_nesting_restores_the_outer_mode(
 
 
 def test_the_fixture_records_the_waits(
-    modelgates_no_backoff: list[float], modelgates_client: Any, modelgates_server: LocalServer
+    modelgates_no_backoff: list[float],
+    modelgates_client: ModelGates,
+    modelgates_server: LocalServer,
 ) -> None:
     """The modelgates_no_backoff fixture is test mode for the whole test."""
     created = modelgates_client.api_keys.create("k")

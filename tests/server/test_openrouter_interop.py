@@ -11,7 +11,7 @@ openrouter = pytest.importorskip("openrouter")
 from openrouter import errors  # noqa: E402
 from openrouter.utils import RetryConfig  # noqa: E402
 
-NO_RETRIES = RetryConfig("none", None, False)
+NO_RETRIES = RetryConfig("none", None, False)  # type: ignore[arg-type]  # None: no backoff
 # The client's own models mark rate_limit / is_provisioning_key deprecated and warn on parse.
 pytestmark = pytest.mark.filterwarnings("ignore:.*DEPRECATED.*:DeprecationWarning")
 

@@ -78,15 +78,20 @@ def test_repr_masks_the_api_key() -> None:
     assert BASE in text
 
 
+def session_of(client: AsyncModelGates) -> aiohttp.ClientSession | None:
+    """The client's session as it is now (a call, so that mypy does not narrow it for good)."""
+    return client._session
+
+
 async def test_owned_session_is_created_lazily_and_closed(
     mock: aioresponses, waits: list[float]
 ) -> None:
     """No session exists until the first call; aclose() closes the one we made."""
     mock.get(f"{BASE}/keys/{HASH}", payload={"data": key_record()})
     client = AsyncModelGates(API_KEY, base_url=BASE)
-    assert client._session is None
+    assert session_of(client) is None
     await client.api_keys.get(HASH)
-    session = client._session
+    session = session_of(client)
     assert session is not None
     await client.aclose()
     assert session.closed

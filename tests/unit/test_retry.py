@@ -53,7 +53,7 @@ async def test_idempotent_calls_retry_on_each_retryable_status(
     call: Any,
 ) -> None:
     """GET, PATCH and DELETE retry 429/500/502/503/504 and then succeed."""
-    body = {"deleted": True} if method == "DELETE" else {"data": key_record()}
+    body: dict[str, Any] = {"deleted": True} if method == "DELETE" else {"data": key_record()}
     if url == URL_KEYS:
         body = {"data": []}
     mock.add(url, method, status=status, payload=error(status))
