@@ -25,8 +25,8 @@ client of the process (the sync facade's loop thread too). Attempts are still co
     from modelgates_async.testing import no_backoff
 
     with no_backoff() as waits:
-        mg.api_keys.get(key_hash)       # the server answers 429 once, then 200
-    assert waits == [1.0]              # the Retry-After it asked for, not slept
+        mg.api_keys.get(key_hash)   # answered 429 with Retry-After: 1, then 200
+    assert waits == [1.0]          # the wait it asked for, recorded, not slept
 
 Control the server from a test::
 
