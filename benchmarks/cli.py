@@ -31,6 +31,7 @@ from benchmarks.scenarios import (
 from benchmarks.server import BenchServer
 from benchmarks.settings import FULL, QUICK, Settings
 from benchmarks.stats import ratio
+from modelgates_async._eventloop import uvloop_version
 
 __all__ = ["evaluate_targets", "main"]
 
@@ -46,11 +47,10 @@ def _progress(started: float) -> scenarios.Progress:
 
 
 def _event_loop() -> str:
-    try:
-        import uvloop
-    except ImportError:
-        return "asyncio's default loop (uvloop not installed)"
-    return f"uvloop {uvloop.__version__}"
+    version = uvloop_version()
+    return (
+        "asyncio's default loop (uvloop not installed)" if version is None else f"uvloop {version}"
+    )
 
 
 def run(settings: Settings, only: Sequence[str]) -> list[Row]:

@@ -159,7 +159,7 @@ async def test_breaking_out_of_create_many_iter_loses_no_reported_key(
     """Closing the iterator early stops the run; every key it reported exists on the server."""
     reported: list[str] = []
     items = async_modelgates_client.api_keys.create_many_iter(specs(30), concurrency=2)
-    async with contextlib.aclosing(items):  # type: ignore[type-var]
+    async with contextlib.aclosing(items):
         async for item in items:
             assert item.value is not None
             reported.append(item.value.data.name)

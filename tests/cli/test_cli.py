@@ -2,73 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import stat
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
-from modelgates_async import AsyncModelGates, CreatedKey, KeySpec
+from modelgates_async import KeySpec
 from modelgates_async.cli import group
 from modelgates_async.server import LocalServer
+from tests.cli.helpers import WRONG_KEY, Invoke, all_keys, fetch, make_keys
 
 cli = group()
-WRONG_KEY = "sk-mg-v1-" + "0badc0de" * 8
-
-
-# `modelgates ARGS` run in-process: invoke("keys", "list", input="y\n") -> click's Result.
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def invoke(modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    """Run `modelgates ARGS` with the server's URL and management key in the environment."""
-    monkeypatch.setenv("MODELGATES_API_KEY", modelgates_server.management_key)
-    monkeypatch.setenv("MODELGATES_BASE_URL", modelgates_server.base_url)
-    runner = CliRunner()
-
-    def run(*args: str, **kwargs: Any) -> Result:
-        return runner.invoke(cli, list(args), catch_exceptions=False, **kwargs)
-
-    return run
-
-
-def make_keys(server: LocalServer, *specs: KeySpec) -> list[CreatedKey]:
-    """Create keys through the SDK (the CLI's own create is tested on its own)."""
-
-    async def go() -> list[CreatedKey]:
-        async with AsyncModelGates(
-            api_key=server.management_key, base_url=server.base_url
-        ) as client:
-            return (await client.api_keys.create_many(specs)).raise_for_errors().values
-
-    return asyncio.run(go())
-
-
-def fetch(server: LocalServer, key_hash: str) -> Any:
-    async def go() -> Any:
-        async with AsyncModelGates(
-            api_key=server.management_key, base_url=server.base_url
-        ) as client:
-            return await client.api_keys.get(key_hash)
-
-    return asyncio.run(go())
-
-
-def all_keys(server: LocalServer) -> list[Any]:
-    async def go() -> list[Any]:
-        async with AsyncModelGates(
-            api_key=server.management_key, base_url=server.base_url
-        ) as client:
-            return [key async for key in client.api_keys.iter(include_disabled=True)]
-
-    return asyncio.run(go())
 
 
 def test_create_prints_the_record_and_the_secret_once(
@@ -80,7 +28,7 @@ def test_create_prints_the_record_and_the_secret_once(
     )
     assert result.exit_code == 0, result.output
     [key] = all_keys(modelgates_server)
-    assert (key.name, key.limit, key.limit_reset.value, key.include_byok_in_limit) == (
+    assert (key.name, key.limit, key.limit_reset, key.include_byok_in_limit) == (
         "Tenant 1",
         10.0,
         "monthly",
@@ -282,22 +230,38 @@ def test_bulk_create_writes_secrets_to_a_private_file(
     assert keys["alpha"].include_byok_in_limit
     assert keys["alpha"].limit == 10.0
     assert keys["beta"].limit is None
-    assert keys["gamma"].limit_reset.value == "weekly"
+    assert keys["gamma"].limit_reset == "weekly"
 
 
-def test_bulk_create_reports_bad_lines_and_creates_the_rest(
+def test_bulk_create_lists_bad_lines_and_creates_nothing(
     invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:
-    """Bad rows fail alone with their line numbers; the exit status is 1."""
+    """Lines that break create()'s rules are all listed by line; exit 2, nothing created."""
     source = tmp_path / "t.csv"
     source.write_text("name,limit,limit_reset\nok,1,\nbad,abc,\n,5,\nworse,1,yearly\nfine,,\n")
+    result = invoke("keys", "bulk-create", str(source))
+    assert result.exit_code == 2
+    for line in ("line 3: limit 'abc'", "line 4: the name is empty", "line 5: limit_reset"):
+        assert line in result.output
+    assert all_keys(modelgates_server) == []
+    assert not (tmp_path / "t.secrets.jsonl").exists()
+
+
+def test_bulk_create_reports_lines_the_server_refuses(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
+) -> None:
+    """A line the server refuses fails alone with its line number; the others are made (1)."""
+    source = tmp_path / "t.csv"
+    source.write_text("name\nonly\n")
+    modelgates_server.inject_fault("/keys", method="POST", status=400, times=1)
     result = invoke("keys", "bulk-create", str(source), "--json")
     assert result.exit_code == 1
-    data = json.loads(result.output)
-    assert (data["created"], data["failed"]) == (2, 3)
-    assert [error["line"] for error in data["errors"]] == [3, 4, 5]
-    assert "key" not in json.dumps(data["keys"])
-    assert sorted(key.name for key in all_keys(modelgates_server)) == ["fine", "ok"]
+    data = json.loads(result.stdout)
+    assert (data["created"], data["failed"]) == (0, 1)
+    assert data["errors"][0]["line"] == 2
+    assert json.loads(result.stderr)["error"]["kind"] == "api"
+    assert all_keys(modelgates_server) == []
+    assert not (tmp_path / "t.secrets.jsonl").exists()
 
 
 def test_bulk_create_jsonl_with_429s_creates_each_line_once(
@@ -438,3 +402,62 @@ def test_keys_group_holds_every_keys_command() -> None:
         "update",
     ]
     assert sorted(cli.commands) == ["demo", "keys", "serve"]
+
+
+def test_demo_runs_on_a_loopback_server_without_live(
+    modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exports of `modelgates serve` pasted (a loopback URL): the demo runs there, no --live
+    needed, and deletes its own keys afterwards."""
+    [mine] = make_keys(modelgates_server, KeySpec("already-here"))
+    monkeypatch.setenv("MODELGATES_API_KEY", modelgates_server.management_key)
+    monkeypatch.setenv("MODELGATES_BASE_URL", modelgates_server.base_url)
+    result = CliRunner().invoke(cli, ["demo"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "not a real account" in result.output
+    assert [key.hash for key in all_keys(modelgates_server)] == [mine.data.hash]
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8080/api/v1", True),
+        ("http://127.8.9.1/api/v1", True),
+        ("http://[::1]:8080/api/v1", True),
+        ("http://localhost:8080/api/v1", True),
+        ("https://modelgates.ai/api/v1", False),
+        ("http://10.0.0.5/api/v1", False),
+        ("http://127.0.0.1.evil.example/api/v1", False),
+        (None, False),
+    ],
+)
+def test_loopback_urls_are_recognised(url: str | None, local: bool) -> None:
+    """Only this machine's addresses count as a local server."""
+    from modelgates_async.cli.demo import is_loopback
+
+    assert is_loopback(url) is local
+
+
+def test_demo_refuses_a_real_base_url_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key with a non-loopback base URL still needs --live (exit 2)."""
+    monkeypatch.setenv("MODELGATES_API_KEY", WRONG_KEY)
+    monkeypatch.setenv("MODELGATES_BASE_URL", "https://modelgates.ai/api/v1")
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 2
+    assert "--live" in result.output
+
+
+def test_shell_completion_completes_commands() -> None:
+    """click's completion protocol answers for `modelgates ke<TAB>` with `keys`."""
+    result = CliRunner().invoke(
+        cli,
+        [],
+        env={
+            "_MODELGATES_COMPLETE": "bash_complete",
+            "COMP_WORDS": "modelgates ke",
+            "COMP_CWORD": "1",
+        },
+        prog_name="modelgates",
+    )
+    assert result.exit_code == 0
+    assert "plain,keys" in result.output

@@ -9,8 +9,11 @@ from aioresponses import aioresponses
 from modelgates_async import (
     DEFAULT_BASE_URL,
     AsyncModelGates,
+    ClientClosedError,
     InvalidRequestError,
     ModelGatesError,
+    RetryConfig,
+    UsageError,
 )
 from tests.helpers import API_KEY, BASE, HASH, key_record, sent
 
@@ -154,3 +157,43 @@ async def test_aclose_twice_is_harmless() -> None:
     await client.aclose()
     await client.aclose()
     assert client.closed
+
+
+@pytest.mark.parametrize(("name", "value"), [("timeout", 5.0), ("retries", RetryConfig.disabled())])
+def test_client_options_are_read_only_and_say_what_to_do(name: str, value: object) -> None:
+    """Assigning client.timeout/.retries raises AttributeError naming the per-call argument
+    (it used to change nothing), and the client keeps its setting."""
+    client = AsyncModelGates(API_KEY, base_url=BASE, timeout=7.0)
+    before = getattr(client, name)
+    with pytest.raises(AttributeError, match=rf"read-only: pass {name}=\.\.\. to a call"):
+        setattr(client, name, value)
+    assert getattr(client, name) == before
+    assert client.timeout == 7.0
+
+
+async def test_calls_use_the_client_timeout_unless_one_is_given(
+    mock: aioresponses, waits: list[float]
+) -> None:
+    """A call without timeout= sends with the client's timeout; timeout= overrides it."""
+    client = AsyncModelGates(API_KEY, base_url=BASE, timeout=7.0)
+    mock.get(f"{BASE}/keys/{HASH}", payload={"data": key_record()}, repeat=True)
+    async with client:
+        await client.api_keys.get(HASH)
+        await client.api_keys.get(HASH, timeout=2.5)
+    calls = sent(mock, "GET", f"{BASE}/keys/{HASH}")
+    assert [call.kwargs["timeout"].total for call in calls] == [7.0, 2.5]
+
+
+async def test_closed_client_and_foreign_session_raise_named_errors(
+    mock: aioresponses, waits: list[float]
+) -> None:
+    """A closed client raises ClientClosedError; no API key raises UsageError (a RuntimeError)."""
+    client = AsyncModelGates(API_KEY, base_url=BASE)
+    await client.aclose()
+    with pytest.raises(ClientClosedError, match="closed"):
+        await client.api_keys.get(HASH)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("MODELGATES_API_KEY", raising=False)
+        with pytest.raises(UsageError, match="MODELGATES_API_KEY") as info:
+            AsyncModelGates()
+    assert isinstance(info.value, RuntimeError)

@@ -71,7 +71,7 @@ async def test_iter_is_lazy(client: AsyncModelGates, mock: aioresponses) -> None
     first = await iterator.__anext__()
     assert first.hash == f"{0:064x}"
     assert len(mock.requests) == 1
-    await iterator.aclose()  # type: ignore[attr-defined,unused-ignore]  # typed AsyncGenerator on wt-core
+    await iterator.aclose()
 
 
 async def test_iter_skips_a_key_repeated_across_a_page_boundary(
