@@ -72,7 +72,7 @@ def main() -> None:
 
             runner = uvloop.run
         except ImportError:
-            runner = asyncio.run  # type: ignore[assignment,unused-ignore]  # uvloop.run differs
+            runner = asyncio.run
         done, elapsed = runner(drive(base_url, args.seconds, args.concurrency))
         print(f"{done} requests in {elapsed:.2f}s: {done / elapsed:,.0f} requests/s")
     finally:
