@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +10,7 @@ from click.testing import CliRunner, Result
 
 from modelgates_async.cli import group
 from modelgates_async.server import LocalServer
-
-Invoke = Callable[..., Result]
+from tests.cli.helpers import Invoke
 
 
 @pytest.fixture(autouse=True)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
+
+from click.testing import Result
 
 from modelgates_async import AsyncModelGates, CreatedKey, KeySpec
 from modelgates_async.models import APIKey
 from modelgates_async.server import LocalServer
 
 WRONG_KEY = "sk-mg-v1-" + "0badc0de" * 8
+
+# The ``invoke`` fixture: ``invoke("keys", "list", input="y\n")`` runs `modelgates ARGS`
+# in-process and returns click's Result.
+Invoke = Callable[..., Result]
 
 
 def make_keys(server: LocalServer, *specs: KeySpec) -> list[CreatedKey]:

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from modelgates_async.server import LocalServer
-from tests.cli.conftest import Invoke
-from tests.cli.helpers import WRONG_KEY, all_keys
+from tests.cli.helpers import WRONG_KEY, Invoke, all_keys
 
 
 def created_names(server: LocalServer) -> dict[str, float | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from modelgates_async import ModelGates, RateLimitError, RetryConfig
 from modelgates_async.server import LocalServer
 
 WRONG_KEY = "sk-mg-v1-" + "feedface" * 8
@@ -187,3 +189,56 @@ def test_shell_completion_script_is_produced() -> None:
     assert result.returncode == 0, result.stderr
     assert "_modelgates_completion()" in result.stdout
     assert "complete -o nosort -F _modelgates_completion modelgates" in result.stdout
+
+
+def test_serve_runs_a_server_with_the_given_options(tmp_path: Path) -> None:
+    """`modelgates serve` with --management-key, --rate-limit and --db serves with them."""
+    given = "sk-mg-v1-" + "5e" * 32
+    db = tmp_path / "keys.db"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MODELGATES_")}
+    child = subprocess.Popen(
+        [
+            *command(),
+            "serve",
+            "--port",
+            "0",
+            "--management-key",
+            given,
+            "--rate-limit",
+            "2",
+            f"--db={db}",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**base, "MODELGATES_CONFIG": os.environ["MODELGATES_CONFIG"], "PYTHONUNBUFFERED": "1"},
+    )
+    assert child.stdout is not None
+    with child.stdout:
+        try:
+            url = None
+            for line in child.stdout:
+                found = re.search(r"MODELGATES_BASE_URL=(http://127\.0\.0\.1:\d+/api/v1)", line)
+                if found:
+                    url = found.group(1)
+                    break
+            assert url is not None, "serve printed no base URL"
+            with ModelGates(api_key=given, base_url=url, retries=RetryConfig.disabled()) as mg:
+                me = mg.api_keys.get_current_key_metadata()
+                assert me.is_management_key  # the given key is the management key
+                assert me.rate_limit is not None
+                assert me.rate_limit.requests == 2
+                refused = False
+                for _ in range(10):  # far quicker than the 2 a second allowed
+                    try:
+                        mg.api_keys.list()
+                    except RateLimitError:
+                        refused = True
+                        break  # later calls would wait out the client's pause for real
+                assert refused
+        finally:
+            child.send_signal(signal.SIGINT)
+            assert child.wait(timeout=10) == 0
+        rest = child.stdout.read()
+    assert "stopped" in rest
+    assert given not in rest
+    assert db.exists()  # --db kept the keys in that file

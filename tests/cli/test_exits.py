@@ -12,8 +12,7 @@ from click.testing import CliRunner
 from modelgates_async import KeySpec
 from modelgates_async.cli import group, keys, progress
 from modelgates_async.server import LocalServer
-from tests.cli.conftest import Invoke
-from tests.cli.helpers import WRONG_KEY, all_keys, fetch, make_keys
+from tests.cli.helpers import WRONG_KEY, Invoke, all_keys, fetch, make_keys
 
 
 def error_of(stderr: str) -> dict[str, object]:
@@ -111,7 +110,7 @@ def test_rotate_says_what_happened_to_the_old_key(
 
 
 def test_rotate_json_says_the_old_key_still_works_when_retiring_failed(
-    invoke: Invoke, modelgates_server: LocalServer
+    invoke: Invoke, modelgates_server: LocalServer, modelgates_no_backoff: list[float]
 ) -> None:
     """If the old key cannot be disabled, --json says "still enabled" and exits 1."""
     [old] = make_keys(modelgates_server, KeySpec("t"))
@@ -121,6 +120,7 @@ def test_rotate_json_says_the_old_key_still_works_when_retiring_failed(
     assert json.loads(result.stdout)["old_key"] == "still enabled"
     assert error_of(result.stderr)["kind"] == "api"
     assert not fetch(modelgates_server, old.data.hash).disabled
+    assert len(modelgates_no_backoff) == 2  # the PATCH was tried three times
 
 
 def test_an_empty_list_says_why(invoke: Invoke, modelgates_server: LocalServer) -> None:

@@ -16,8 +16,7 @@ from modelgates_async.cli.hashes import resolve_hash, resolve_key
 from modelgates_async.errors import NotFoundError
 from modelgates_async.models import APIKey
 from modelgates_async.server import LocalServer
-from tests.cli.conftest import Invoke
-from tests.cli.helpers import all_keys, fetch, make_keys
+from tests.cli.helpers import Invoke, all_keys, fetch, make_keys
 
 
 class FakeKeys:

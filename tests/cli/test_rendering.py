@@ -18,8 +18,7 @@ from modelgates_async.cli.keytable import MIN_PREFIX, key_table, unique_prefixes
 from modelgates_async.cli.output import detail_table
 from modelgates_async.models import APIKey
 from modelgates_async.server import LocalServer
-from tests.cli.conftest import Invoke
-from tests.cli.helpers import all_keys, make_keys
+from tests.cli.helpers import Invoke, all_keys, make_keys
 
 WIDTHS = (80, 120)
 HEX = re.compile(r"\b[0-9a-f]{8,64}\b")

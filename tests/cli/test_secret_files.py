@@ -17,8 +17,7 @@ import pytest
 from modelgates_async import KeySpec
 from modelgates_async.cli import secrets as secrets_module
 from modelgates_async.server import LocalServer
-from tests.cli.conftest import Invoke
-from tests.cli.helpers import WRONG_KEY, all_keys, fetch, make_keys
+from tests.cli.helpers import WRONG_KEY, Invoke, all_keys, fetch, make_keys
 
 
 def test_create_with_an_unwritable_secret_file_creates_nothing(
