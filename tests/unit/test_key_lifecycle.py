@@ -19,7 +19,7 @@ from modelgates_async import (
     RetryConfig,
     RotationError,
 )
-from tests.unit.conftest import BASE, HASH, SECRET, key_record, sent, sent_json
+from tests.helpers import BASE, HASH, SECRET, key_record, sent, sent_json
 
 EXTERNAL_KEY = "ext-" + "9f8e7d6c5b4a" * 4  # 52 characters
 NEW_HASH = "a" * 64

@@ -20,7 +20,7 @@ from modelgates_async.resources._paging import (
     _RecentHashes,
     walk_pages,
 )
-from tests.unit.conftest import BASE, key_record
+from tests.helpers import BASE, key_record
 
 # The bound iter() documents: between two page fetches, at most 25 keys leave the list ahead
 # of the walk and at most 74 are created.
