@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 import aiohttp
 
+from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES
 from modelgates_async._bulk import (
     DEFAULT_CONCURRENCY,
     BulkItem,
@@ -466,7 +467,10 @@ class ModelGates:
     attempt (seconds); ``retries`` says how failures are retried (see :class:`RetryConfig`
     for the bound on a whole call). ``http_referer``, ``app_title`` and ``app_categories``
     are sent as attribution headers. A ``session`` you pass in stays yours: it is used, never
-    closed. Use ``with`` or call :meth:`close`.
+    closed; the session the client makes itself follows the event loop it is used from (a
+    second ``asyncio.run()`` gets a new one). ``max_response_bytes`` caps a response body
+    (decoded); a larger one fails with :class:`APIResponseValidationError`. Use
+    ``with`` or call :meth:`close`.
 
     This is the synchronous facade of :class:`AsyncModelGates`: each call runs the async
     client's own coroutine on a private event loop (one daemon thread per process) and
@@ -488,6 +492,7 @@ class ModelGates:
         app_categories: str | Sequence[str] | None = None,
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._async = AsyncModelGates(
             api_key,
@@ -499,6 +504,7 @@ class ModelGates:
             app_categories=app_categories,
             default_headers=default_headers,
             session=session,
+            max_response_bytes=max_response_bytes,
         )
         self._portal = Portal(self, self._async)
         self.api_keys = APIKeys(self._async.api_keys, self._portal)
