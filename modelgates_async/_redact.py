@@ -25,6 +25,7 @@ __all__ = [
     "install_log_filter",
     "looks_like_secret",
     "redact",
+    "redacted_repr",
     "scrub_exception",
 ]
 
@@ -96,6 +97,11 @@ class Redactor:
 
 REDACTOR = Redactor()
 """Redaction by shape alone, for places that know no client (errors, log records)."""
+
+
+def redacted_repr(value: Any) -> str:
+    """``repr(value)`` with every ``sk-…``-shaped string masked (an attrs ``repr=`` hook)."""
+    return REDACTOR.text(repr(value))
 
 
 def redact(value: Any) -> Any:
