@@ -137,8 +137,8 @@ class AsyncModelGates:
         if self._closed:
             raise ClientClosedError("This AsyncModelGates client is closed; create a new one.")
         if self._owns_session:
-            session = self._session = await self._own_session.get()
-            return session
+            owned = self._session = await self._own_session.get()
+            return owned
         session = self._session
         if session is not None and not session.closed:
             if self._session_loop_checked:

@@ -171,7 +171,9 @@ async def test_no_planted_secret_in_any_exception_or_log_record(
     # No answer: a timeout, a dropped connection, a refused connection, garbage.
     server.inject_fault("/keys/*", delay=0.5)
     await caught.expect(APITimeoutError, lambda: mg.api_keys.get(key_hash, timeout=0.05))
-    server.inject_fault("/keys/*", drop=True, times=2)  # aiohttp resends once on a reused connection
+    server.inject_fault(
+        "/keys/*", drop=True, times=2
+    )  # aiohttp resends once on a reused connection
     await caught.expect(APIConnectionError, lambda: mg.api_keys.get(key_hash))
     for answer in (
         f"HTTP/1.1 2x0 {ECHO} {CLIENT_KEY}\r\n\r\n".encode(),
@@ -183,7 +185,7 @@ async def test_no_planted_secret_in_any_exception_or_log_record(
         async with AsyncModelGates(
             CLIENT_KEY, base_url=f"http://127.0.0.1:{port}/api/v1", retries=NO_RETRIES
         ) as victim:
-            await caught.expect(APIConnectionError, lambda: victim.api_keys.get(key_hash))  # noqa: B023
+            await caught.expect(APIConnectionError, lambda: victim.api_keys.get(key_hash))
         garbage.close()
         await garbage.wait_closed()
     closed_port = garbage.sockets[0].getsockname()[1] if garbage.sockets else 9
@@ -251,7 +253,10 @@ async def test_aioresponses_echo_of_every_secret_is_masked() -> None:
     with mocked_aiohttp() as mock:
         async with AsyncModelGates(CLIENT_KEY, base_url=base, retries=NO_RETRIES) as client:
             mock.get(
-                f"{base}/key", status=403, payload=echo_body(403, *planted), headers=echo_headers(ECHO)
+                f"{base}/key",
+                status=403,
+                payload=echo_body(403, *planted),
+                headers=echo_headers(ECHO),
             )
             mock.get(f"{base}/key", status=200, body=" ".join(planted))
             for _ in range(2):
