@@ -46,6 +46,8 @@ async def read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[byt
     if declared is not None and declared > limit:  # encoded or not, it cannot fit
         response.close()
         return b"", True
+    if declared is not None and "Content-Encoding" not in response.headers:
+        return await response.read(), False  # exactly ``declared`` bytes: the common case
     chunks: list[bytes] = []
     size = 0
     while True:

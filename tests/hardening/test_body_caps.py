@@ -69,7 +69,15 @@ async def hostile(gzip_bomb: bytes) -> AsyncIterator[str]:
         assert len(text) == size
         return web.Response(text=text, content_type="application/json")
 
+    async def nested(request: web.Request) -> web.Response:
+        status = int(request.query.get("status", "200"))
+        depth = 100_000
+        return web.Response(
+            status=status, text="[" * depth + "]" * depth, content_type="application/json"
+        )
+
     app = web.Application()
+    app.router.add_get("/api/v1/nested", nested)
     app.router.add_get("/api/v1/bomb", bomb)
     app.router.add_get("/api/v1/declared", declared_huge)
     app.router.add_get("/api/v1/endless", endless)
@@ -144,6 +152,14 @@ async def test_a_body_of_exactly_the_cap_is_read(hostile: str) -> None:
     assert len(body["data"]) == MiB - len('{"data": ""}')
     with pytest.raises(APIResponseValidationError):
         await get(hostile, f"/exactly?size={MiB + 1}", max_response_bytes=MiB)
+
+
+async def test_json_nested_too_deep_is_a_typed_error(hostile: str) -> None:
+    """JSON nested 100,000 deep (json's RecursionError) is "not JSON", not a raw exception."""
+    with pytest.raises(APIResponseValidationError, match="not JSON"):
+        await get(hostile, "/nested")
+    with pytest.raises(InternalServerError):
+        await get(hostile, "/nested?status=500")
 
 
 def test_default_cap_is_a_few_mib() -> None:
