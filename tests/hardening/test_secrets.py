@@ -265,3 +265,12 @@ async def test_aioresponses_echo_of_every_secret_is_masked() -> None:
                 errors.append(info.value)
     for error in errors:
         assert leaks(exception_texts(error), planted) == []
+
+
+async def test_reprs_hold_no_planted_secret(mg: AsyncModelGates) -> None:
+    """repr of the client, a created key, a bulk result and its items: no secret."""
+    created = await mg.api_keys.create("shown once")
+    refused = await mg.api_keys.get_many([created.key, ECHO])
+    texts = [repr(mg), str(mg), repr(created), str(created), repr(refused), repr(list(refused))]
+    assert refused[0].input == created.key  # the caller's own input, handed back as given
+    assert leaks(texts, (CLIENT_KEY, ECHO, created.key)) == []
