@@ -82,6 +82,13 @@ async def test_numbers_and_dates_out_of_range_are_refused(
     await refused(lambda: call(mg), argument)
 
 
+@pytest.mark.parametrize("field", ["initial_backoff", "max_backoff", "max_retry_after"])
+def test_huge_retry_config_numbers_are_a_value_error(field: str) -> None:
+    """RetryConfig(max_backoff=10**400): its ValueError naming the field, not OverflowError."""
+    with pytest.raises(ValueError, match=f"RetryConfig.{field} must be a finite number"):
+        RetryConfig(**{field: HUGE})
+
+
 def test_huge_client_timeout_is_refused() -> None:
     """timeout=10**400 on the client: InvalidRequestError naming timeout."""
     with pytest.raises(InvalidRequestError) as info:
