@@ -10,11 +10,13 @@ from __future__ import annotations
 from .app import MAX_BODY_BYTES, PAGE_SIZE, STATE_KEY, create_app
 from .clock import Clock, utc_now
 from .faults import Fault, FaultInjector
+from .memory_store import MemoryStore
 from .ratelimit import RateLimiter
 from .records import DEFAULT_WORKSPACE_ID, KEY_PREFIX, KeyRecord, hash_secret, mask_secret
 from .runner import AsyncLocalServer, LocalServer, new_event_loop, serve
+from .sqlite_store import SQLiteStore
 from .state import ServerState
-from .store import MemoryStore, SQLiteStore, Store
+from .store import Store
 from .usage import UsageTotals
 
 __all__ = [

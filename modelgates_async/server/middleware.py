@@ -28,6 +28,10 @@ _MESSAGES = {
     405: "Method Not Allowed",
     413: "Request body too large (the limit is 1 MiB)",
 }
+# What an injected fault says by default: the spec's wording for the status.
+_FAULT_MESSAGES = {
+    409: "Conflict: the key was changed concurrently or cannot be moved (injected fault)",
+}
 
 
 async def _apply_fault(request: web.Request, fault: Fault) -> web.StreamResponse | None:
@@ -43,7 +47,8 @@ async def _apply_fault(request: web.Request, fault: Fault) -> web.StreamResponse
         return None
     headers = dict(fault.headers)
     if fault.body is None:
-        return error_response(fault.status, f"Injected fault: HTTP {fault.status}", None, headers)
+        message = _FAULT_MESSAGES.get(fault.status, f"Injected fault: HTTP {fault.status}")
+        return error_response(fault.status, message, None, headers)
     if isinstance(fault.body, str):
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         return web.Response(status=fault.status, text=fault.body, headers=headers)

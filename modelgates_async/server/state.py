@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hmac
 import math
 from collections.abc import Callable, Mapping
@@ -16,10 +15,12 @@ from typing import Any
 
 from .clock import Clock
 from .faults import Fault, FaultInjector
+from .memory_store import MemoryStore
 from .ratelimit import RateLimiter
 from .records import KeyRecord, hash_secret, mask_secret, new_secret
 from .redact import install_redaction
-from .store import MemoryStore, SQLiteStore, Store
+from .sqlite_store import SQLiteStore
+from .store import Store
 from .usage import UsageEvent, to_micros
 
 __all__ = ["ServerState"]
@@ -74,13 +75,11 @@ class ServerState:
         if not math.isfinite(amount) or amount < 0:
             raise ValueError("amount must be a finite, non-negative number")
         now = self.clock.now()
-        record = self.store.get(key_hash)
-        if record is None or not self.store.add_usage(
-            key_hash, UsageEvent(to_micros(now), float(amount), byok)
-        ):
+        if not self.store.add_usage(key_hash, UsageEvent(to_micros(now), float(amount), byok)):
             raise KeyError("no key with this hash")
-        record = dataclasses.replace(record, last_used_at=now)
-        self.store.replace(record)
+        record = self.store.update(key_hash, {"last_used_at": now})
+        if record is None:  # deleted by another process in between
+            raise KeyError("no key with this hash")
         return record
 
     def inject_fault(

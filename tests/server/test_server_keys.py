@@ -209,14 +209,14 @@ async def test_patch_null_clears_limit_and_limit_reset(api: Any) -> None:
     assert body["data"]["limit_remaining"] is None
 
 
-async def test_patch_with_an_empty_object_changes_nothing_but_updated_at(api: Any) -> None:
-    """PATCH {} is valid (no field is required) and leaves the record's fields alone."""
+@pytest.mark.parametrize("body", [{}, {"colour": "blue"}, {"hash": "x", "label": "y"}])
+async def test_patch_without_an_accepted_field_is_400(api: Any, body: dict[str, Any]) -> None:
+    """PATCH with none of the accepted fields answers 400 "No update fields provided"."""
     _, data = await api.create("k", limit=3)
-    status, body, _ = await api.call("PATCH", f"/keys/{data['hash']}", json={})
-    assert status == 200
-    assert {k: v for k, v in body["data"].items() if k != "updated_at"} == {
-        k: v for k, v in data.items() if k != "updated_at"
-    }
+    status, answer, _ = await api.call("PATCH", f"/keys/{data['hash']}", json=body)
+    assert status == 400
+    assert answer["error"]["message"] == "No update fields provided"
+    assert await api.get(data["hash"]) == data
 
 
 async def test_delete_answers_deleted_true_and_the_key_is_gone(api: Any) -> None:

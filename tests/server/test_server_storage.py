@@ -74,11 +74,12 @@ def test_store_refuses_a_duplicate_hash(store: Store) -> None:
     assert store.count() == 1
 
 
-def test_store_replace_and_delete(store: Store) -> None:
-    """replace() overwrites an existing record only; delete() removes it and its usage."""
-    assert not store.replace(record(1))
+def test_store_update_and_delete(store: Store) -> None:
+    """update() changes the named fields of an existing record only; delete() removes it
+    and its usage."""
+    assert store.update(record(1).hash, {"name": "renamed"}) is None
     store.insert(record(1))
-    assert store.replace(record(1, name="renamed"))
+    assert store.update(record(1).hash, {"name": "renamed"}) == record(1, name="renamed")
     assert store.get(record(1).hash) == record(1, name="renamed")
     store.add_usage(record(1).hash, UsageEvent(to_micros(T0), 1.0, False))
     assert store.delete(record(1).hash)
