@@ -17,7 +17,7 @@ JSON_CONTENT_TYPE = "application/json"
 def json_response(data: Any, status: int = 200) -> web.Response:
     """Answer ``data`` as compact JSON."""
     return web.Response(
-        body=json.dumps(data, separators=(",", ":")).encode(),
+        body=json.dumps(data, separators=(",", ":"), check_circular=False).encode(),
         status=status,
         content_type=JSON_CONTENT_TYPE,
         charset="utf-8",

@@ -38,10 +38,15 @@ class ResumePoints:
         self._points: OrderedDict[tuple[Hashable, int], ResumePoint] = OrderedDict()
 
     def find(self, shape: Hashable, offset: int, version: Hashable) -> ResumePoint | None:
-        """The resume point for this query at ``offset``, if no write happened since."""
-        point = self._points.pop((shape, offset), None)
-        if point is None or point.version != version:
+        """The resume point for this query at ``offset``, if no write happened since (kept: a
+        client retrying a page finds it again)."""
+        point = self._points.get((shape, offset))
+        if point is None:
             return None
+        if point.version != version:
+            del self._points[(shape, offset)]
+            return None
+        self._points.move_to_end((shape, offset))
         return point
 
     def remember(self, shape: Hashable, offset: int, point: ResumePoint) -> None:

@@ -48,7 +48,9 @@ def format_time(value: datetime | None) -> str | None:
     """Return an ISO 8601 UTC timestamp (``+00:00``), or None."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat()
+    if value.tzinfo is not timezone.utc:  # stored times are UTC already; skip the conversion
+        value = value.astimezone(timezone.utc)
+    return value.isoformat()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
