@@ -7,19 +7,24 @@ Run it with ``python -m modelgates_async.server`` (or ``modelgates serve``), in 
 
 from __future__ import annotations
 
+from modelgates_async._eventloop import new_event_loop
+
 from .app import MAX_BODY_BYTES, PAGE_SIZE, STATE_KEY, create_app
 from .clock import Clock, utc_now
+from .connections import DEFAULT_HEADER_TIMEOUT, ConnectionGuard
+from .errors import ServerConfigError
 from .faults import Fault, FaultInjector
 from .memory_store import MemoryStore
 from .ratelimit import RateLimiter
 from .records import DEFAULT_WORKSPACE_ID, KEY_PREFIX, KeyRecord, hash_secret, mask_secret
-from .runner import AsyncLocalServer, LocalServer, new_event_loop, serve
+from .runner import AsyncLocalServer, LocalServer, serve
 from .sqlite_store import SQLiteStore
 from .state import ServerState
 from .store import Store
 from .usage import UsageTotals
 
 __all__ = [
+    "DEFAULT_HEADER_TIMEOUT",
     "DEFAULT_WORKSPACE_ID",
     "KEY_PREFIX",
     "MAX_BODY_BYTES",
@@ -27,6 +32,7 @@ __all__ = [
     "STATE_KEY",
     "AsyncLocalServer",
     "Clock",
+    "ConnectionGuard",
     "Fault",
     "FaultInjector",
     "KeyRecord",
@@ -34,6 +40,7 @@ __all__ = [
     "MemoryStore",
     "RateLimiter",
     "SQLiteStore",
+    "ServerConfigError",
     "ServerState",
     "Store",
     "UsageTotals",

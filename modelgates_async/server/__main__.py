@@ -6,6 +6,7 @@ import argparse
 import logging
 from collections.abc import Sequence
 
+from .errors import ServerConfigError
 from .runner import serve
 
 __all__ = ["main"]
@@ -18,6 +19,16 @@ def _positive(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535; 0: any free one)")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the command line and serve."""
     parser = argparse.ArgumentParser(
@@ -25,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         description="Run a local ModelGates API-key management server.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port to bind (8080; 0: any)")
+    parser.add_argument("--port", type=_port, default=8080, help="port to bind (8080; 0: any)")
     parser.add_argument(
         "--management-key",
         default=None,
@@ -52,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             rate_limit=args.rate_limit,
             access_log=args.access_log,
         )
+    except ServerConfigError as exc:
+        parser.error(str(exc))  # exit status 2, like any other usage error
     except OSError as exc:
         parser.exit(1, f"{parser.prog}: cannot serve on {args.host}:{args.port}: {exc}\n")
 

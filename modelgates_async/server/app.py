@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -37,8 +38,13 @@ def _bad_request(exc: InvalidField) -> ApiError:
     return ApiError(400, exc.message, None if exc.field is None else {"field": exc.field})
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()  # raises 413 past client_max_size
+async def _json_body(request: web.Request, state: ServerState) -> dict[str, Any]:
+    # A body dripped in slowly is cut off like late headers (nginx's client_body_timeout);
+    # read() raises 413 past client_max_size.
+    try:
+        raw = await asyncio.wait_for(request.read(), state.connections.header_timeout)
+    except asyncio.TimeoutError:
+        raise ApiError(408, "Request body not received in time") from None
     try:
         return parse_body(raw)
     except InvalidField as exc:
@@ -90,7 +96,7 @@ class Handlers:
     async def create_key(self, request: web.Request) -> web.Response:
         """``POST /keys``: a new key; its secret is in the answer and nowhere else."""
         require_management(request, self.state)
-        body = await _json_body(request)
+        body = await _json_body(request, self.state)
         try:
             spec = parse_create(body)
         except InvalidField as exc:
@@ -124,7 +130,7 @@ class Handlers:
     async def update_key(self, request: web.Request) -> web.Response:
         """``PATCH /keys/{hash}``: only the fields present change; null clears."""
         require_management(request, self.state)
-        body = await _json_body(request)
+        body = await _json_body(request, self.state)
         try:
             changes = parse_update(body)
         except InvalidField as exc:

@@ -33,6 +33,7 @@ class MemoryStore(Store):
         self._seq = 0
         self._version = 0
         self._resume = ResumePoints()
+        self._settings: dict[str, str] = {}
 
     def _index(self, record: KeyRecord, position: Position) -> None:
         insort(self._by_workspace.setdefault(record.workspace_id, []), (*position, record.hash))
@@ -144,6 +145,9 @@ class MemoryStore(Store):
 
     def count(self) -> int:
         return len(self._records)
+
+    def claim_setting(self, name: str, value: str) -> str:
+        return self._settings.setdefault(name, value)
 
     def clear(self) -> None:
         self._records.clear()

@@ -303,6 +303,16 @@ class SQLiteStore(Store):
             (n,) = self._db.execute("SELECT COUNT(*) FROM keys").fetchone()
         return int(n)
 
+    def claim_setting(self, name: str, value: str) -> str:
+        with self._lock, self._transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)", (name, value)
+            )
+            (kept,) = self._db.execute(
+                "SELECT value FROM settings WHERE name = ?", (name,)
+            ).fetchone()
+        return str(kept)
+
     def clear(self) -> None:
         with self._lock, self._transaction():
             self._db.execute("DELETE FROM usage")

@@ -94,5 +94,10 @@ class Store(abc.ABC):
     def clear(self) -> None:
         """Remove every record and all spend."""
 
+    @abc.abstractmethod
+    def claim_setting(self, name: str, value: str) -> str:
+        """Keep ``value`` under ``name`` unless a value is kept there already; return the kept
+        one. Settings survive ``clear()``; atomic across processes sharing a file."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to do for most stores
         """Release resources; the store is not used afterwards."""
