@@ -12,9 +12,10 @@ from modelgates_async.server import DEFAULT_WORKSPACE_ID, LocalServer
 
 openrouter = pytest.importorskip("openrouter")
 from openrouter import errors  # noqa: E402
-from openrouter.utils import RetryConfig  # noqa: E402
+from openrouter.utils import BackoffStrategy, RetryConfig  # noqa: E402
 
-NO_RETRIES = RetryConfig("none", None, False)
+# Strategy "none": the backoff is never used, but the client's types ask for one.
+NO_RETRIES = RetryConfig("none", BackoffStrategy(0, 0, 1.0, 0), False)
 # The client's own models mark rate_limit / is_provisioning_key deprecated and warn on parse.
 pytestmark = pytest.mark.filterwarnings("ignore:.*DEPRECATED.*:DeprecationWarning")
 
@@ -32,7 +33,7 @@ def client(server: Any, key: str | None = None) -> Any:
     )
 
 
-def test_every_api_keys_operation_sync(modelgates_server: Any) -> None:
+def test_every_api_keys_operation_sync(modelgates_server: LocalServer) -> None:
     """create, get, list, update, get_current_key_metadata and delete, synchronously."""
     expires = datetime.now(timezone.utc) + timedelta(days=30)
     with client(modelgates_server) as orc:
@@ -70,7 +71,7 @@ def test_every_api_keys_operation_sync(modelgates_server: Any) -> None:
         assert deleted.DELETED is True
 
 
-def test_a_regular_key_reads_its_own_metadata_sync(modelgates_server: Any) -> None:
+def test_a_regular_key_reads_its_own_metadata_sync(modelgates_server: LocalServer) -> None:
     """A key created through the client sees its own record on /key."""
     with client(modelgates_server) as orc:
         created = orc.api_keys.create(name="regular", limit=3.0, limit_reset="daily")
@@ -81,7 +82,7 @@ def test_a_regular_key_reads_its_own_metadata_sync(modelgates_server: Any) -> No
     assert me.data.label == created.data.label
 
 
-def test_typed_errors_sync(modelgates_server: Any) -> None:
+def test_typed_errors_sync(modelgates_server: LocalServer) -> None:
     """An unknown hash gives NotFoundResponseError; a bad key UnauthorizedResponseError."""
     with client(modelgates_server) as orc, pytest.raises(errors.NotFoundResponseError) as nf:
         orc.api_keys.get(hash="0" * 64)
@@ -93,7 +94,7 @@ def test_typed_errors_sync(modelgates_server: Any) -> None:
             bad.api_keys.get_current_key_metadata()
 
 
-async def test_every_api_keys_operation_async(modelgates_server: Any) -> None:
+async def test_every_api_keys_operation_async(modelgates_server: LocalServer) -> None:
     """The *_async twins of every api_keys operation work too."""
     async with client(modelgates_server) as orc:
         created = await orc.api_keys.create_async(name="async interop", limit=5.0)
@@ -113,7 +114,7 @@ async def test_every_api_keys_operation_async(modelgates_server: Any) -> None:
             await gone.api_keys.get_current_key_metadata_async()
 
 
-async def test_a_regular_key_is_forbidden_on_keys_async(modelgates_server: Any) -> None:
+async def test_a_regular_key_is_forbidden_on_keys_async(modelgates_server: LocalServer) -> None:
     """A regular key creating keys gets the client's ForbiddenResponseError (403)."""
     async with client(modelgates_server) as orc:
         created = await orc.api_keys.create_async(name="regular")
