@@ -6,6 +6,7 @@ import argparse
 import logging
 from collections.abc import Sequence
 
+from .connections import DEFAULT_HEADER_TIMEOUT
 from .errors import ServerConfigError
 from .runner import serve
 
@@ -16,6 +17,16 @@ def _positive(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
     return value
 
 
@@ -50,6 +61,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         metavar="N",
         help="answer 429 past N requests a second per key",
     )
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive,
+        default=DEFAULT_HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close connections whose request headers take longer ({DEFAULT_HEADER_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="answer 503 past N open connections (default: below the file descriptor limit)",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     if args.access_log:
@@ -62,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             db=args.db,
             rate_limit=args.rate_limit,
             access_log=args.access_log,
+            header_timeout=args.header_timeout,
+            max_connections=args.max_connections,
         )
     except ServerConfigError as exc:
         parser.error(str(exc))  # exit status 2, like any other usage error

@@ -22,7 +22,7 @@ from modelgates_async._eventloop import new_event_loop, run
 
 from .app import create_app
 from .clock import Clock
-from .connections import GuardedTCPSite
+from .connections import DEFAULT_HEADER_TIMEOUT, GuardedTCPSite
 from .errors import ServerConfigError
 from .faults import Fault
 from .records import KeyRecord
@@ -308,6 +308,8 @@ def serve(
     clock: Callable[[], datetime] | None = None,
     echo: Callable[[str], None] = print,
     on_started: Callable[[AsyncLocalServer], None] | None = None,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    max_connections: int | None = None,
 ) -> None:
     """Run a ModelGates server until Ctrl-C or SIGTERM (blocking).
 
@@ -315,7 +317,9 @@ def serve(
     neither, a new one, printed once — or, with a ``db`` used before, the one kept (as a hash)
     in that database, which a key given must match. ``db`` keeps keys in an SQLite file;
     ``rate_limit`` answers 429 past that many requests a second per key. ``echo`` receives
-    the start-up lines; ``on_started`` is called with the running server.
+    the start-up lines; ``on_started`` is called with the running server. Clients get
+    ``header_timeout`` seconds to send a request's headers, and at most ``max_connections``
+    connections are open at once (default: below the file descriptor limit).
 
     Raises ``ServerConfigError`` for a port out of range, a ``db`` that cannot be opened or
     is not SQLite, or a key other than the database's; ``OSError`` if the address cannot be
@@ -324,7 +328,14 @@ def serve(
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ServerConfigError(f"port: {port!r} is not a port number (0-65535; 0: any free one)")
     key = management_key or os.environ.get("MODELGATES_MANAGEMENT_KEY") or None
-    state = ServerState(management_key=key, db=db, rate_limit=rate_limit, clock=clock)
+    state = ServerState(
+        management_key=key,
+        db=db,
+        rate_limit=rate_limit,
+        clock=clock,
+        header_timeout=header_timeout,
+        max_connections=max_connections,
+    )
 
     started = False
 

@@ -194,6 +194,8 @@ def test_reset_keeps_the_management_key(tmp_path: Path) -> None:
         (["--port", "99999"], "not a port number"),
         (["--port", "-1"], "not a port number"),
         (["--port", "eighty"], "not a port number"),
+        (["--max-connections", "0"], "at least 1"),
+        (["--header-timeout", "0"], "positive"),
         (["--db", "{tmp}/missing/keys.db"], "does not exist"),
         (["--db", "{tmp}/not-sqlite.db"], "not an SQLite database"),
         (["--db", "{tmp}"], "is a folder"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -182,3 +183,36 @@ async def test_500_concurrent_creates_lose_and_duplicate_nothing(kind: str, tmp_
     assert len({secret for secret, _ in results}) == 500
     assert len(listed) == 500
     assert set(listed) == {h for _, h in results}
+
+
+OLD_SCHEMA = """
+CREATE TABLE keys (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    label TEXT NOT NULL, workspace_id TEXT NOT NULL, disabled INTEGER NOT NULL, "limit" REAL,
+    limit_reset TEXT, include_byok_in_limit INTEGER NOT NULL, created_us INTEGER NOT NULL,
+    updated_us INTEGER, expires_us INTEGER, creator_user_id TEXT, external_user TEXT,
+    last_used_us INTEGER
+);
+INSERT INTO keys (hash, name, label, workspace_id, disabled, include_byok_in_limit, created_us)
+VALUES ('{hash}', 'old', 'sk-mg-v1-abc...def', '00000000-0000-4000-8000-000000000000', 0, 0,
+        {created});
+"""
+
+
+def test_a_database_from_before_external_keys_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A file made before external.api_key existed opens: its keys are kept and new keys
+    can store an external API key hash."""
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA.format(hash=record(1).hash, created=to_micros(T0)))
+    old.close()
+    store = SQLiteStore(path)
+    try:
+        kept = store.get(record(1).hash)
+        assert kept is not None
+        assert (kept.name, kept.external_api_key_sha256) == ("old", None)
+        new = record(2, external_user="u", external_api_key_sha256="ab" * 32)
+        assert store.insert(new)
+        assert store.get(new.hash) == new
+    finally:
+        store.close()
