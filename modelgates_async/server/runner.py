@@ -112,7 +112,13 @@ class AsyncLocalServer(_ServerHandle):
         # No access log unless asked: it costs throughput, and clients are measured here.
         logging: dict[str, Any] = {} if self._access_log else {"access_log": None}
         runner = web.AppRunner(
-            create_app(self.state), handle_signals=False, shutdown_timeout=2.0, **logging
+            create_app(self.state),
+            handle_signals=False,
+            shutdown_timeout=2.0,
+            # After an answer to a request whose body never came, wait for the rest no
+            # longer than for headers (aiohttp's default is 10 s whatever the guard says).
+            lingering_time=self.state.connections.header_timeout,
+            **logging,
         )
         await runner.setup()
         try:

@@ -70,6 +70,25 @@ async def test_the_deadline_covers_headers_only(api: Api, server: AsyncLocalServ
     assert (await api.call("GET", "/key"))[0] == 200
 
 
+@pytest.mark.parametrize("state_options", [{"header_timeout": HEADER_TIMEOUT}])
+async def test_a_body_not_sent_in_time_gets_408(server: AsyncLocalServer) -> None:
+    """A create whose body stops halfway is answered 408 and stores nothing."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(
+        (
+            "POST /api/v1/keys HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {server.management_key}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 40\r\nConnection: close\r\n\r\n"
+            '{"name": '
+        ).encode()
+    )
+    answer = await read_all(reader)
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"Request body not received in time" in answer
+    assert server.state.store.count() == 0
+
+
 @pytest.mark.parametrize("state_options", [{"header_timeout": BOUND, "max_connections": 3}])
 async def test_connections_past_the_cap_get_503_and_are_closed(server: AsyncLocalServer) -> None:
     """With 3 connections open a 4th is answered 503 and closed; once one closes, a new
