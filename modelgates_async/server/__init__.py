@@ -3,6 +3,19 @@
 Run it with ``python -m modelgates_async.server`` (or ``modelgates serve``), in code with
 ``serve()``, in a background thread with ``LocalServer``, or in a running event loop with
 ``AsyncLocalServer``. It never imports the SDK client: it is a separate layer.
+
+Where things live: ``app`` (routes and handlers), ``validation`` (request rules), ``auth``,
+``middleware`` (faults, rate limit, error shape), ``connections`` (header deadline,
+connection cap), ``state`` (one server's state and Python controls), ``control`` (the
+``/_emulator/`` endpoints), ``store`` (the interface) with ``memory_store`` and
+``sqlite_store``, ``paging`` (resuming list walks), ``records``, ``render``, ``usage``,
+``clock``, ``faults``, ``ratelimit``, ``redact``, ``runner`` (ways to run it).
+
+What it defends against, being a local server and not an internet-facing one: secrets never
+in logs or answers (keys and the external API key stored as SHA-256), request headers and
+bodies that take longer than ``header_timeout`` (408), more than ``max_connections`` open
+connections (503), bodies over 1 MiB (413), strings that are not valid Unicode (400), and an
+optional per-key rate limit. It has no TLS and no protection against a flood of fast clients.
 """
 
 from __future__ import annotations

@@ -89,9 +89,10 @@ class Handlers:
             limit=PAGE_SIZE,
             active_at=None if query.include_expired else now,
         )
-        windows = Windows.at(now)
-        usage = self.state.store.usage
-        return json_response({"data": [key_data(r, usage(r.hash, windows)) for r in records]})
+        totals = self.state.store.usage_of([r.hash for r in records], Windows.at(now))
+        return json_response(
+            {"data": [key_data(r, t) for r, t in zip(records, totals, strict=True)]}
+        )
 
     async def create_key(self, request: web.Request) -> web.Response:
         """``POST /keys``: a new key; its secret is in the answer and nowhere else."""

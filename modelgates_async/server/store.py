@@ -9,7 +9,8 @@ thread pool, and each write is one transaction, so several processes may share a
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+import builtins
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +86,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def usage(self, key_hash: str, windows: Windows) -> UsageTotals:
         """Return the spend totals of a key for the given windows."""
+
+    def usage_of(self, key_hashes: Sequence[str], windows: Windows) -> builtins.list[UsageTotals]:
+        """Return the spend totals of several keys (a page of them), in the same order."""
+        return [self.usage(key_hash, windows) for key_hash in key_hashes]
 
     @abc.abstractmethod
     def count(self) -> int:

@@ -116,6 +116,19 @@ def test_store_sums_usage_by_window(store: Store) -> None:
     assert (totals.byok_usage, totals.byok_usage_weekly) == (4.0, 4.0)
 
 
+def test_store_sums_the_usage_of_a_page_of_keys_in_order(store: Store) -> None:
+    """usage_of() answers per key, in the order asked, zero for keys without spend."""
+    for n in (1, 2, 3):
+        store.insert(record(n))
+    store.add_usage(record(1).hash, UsageEvent(to_micros(T0), 1.5, False))
+    store.add_usage(record(3).hash, UsageEvent(to_micros(T0), 2.0, True))
+    hashes = [record(n).hash for n in (3, 2, 1)] + ["unknown"]
+    totals = store.usage_of(hashes, Windows.at(T0))
+    assert [(t.usage, t.byok_usage) for t in totals] == [(0, 2.0), (0, 0), (1.5, 0), (0, 0)]
+    assert totals == [store.usage(h, Windows.at(T0)) for h in hashes]
+    assert store.usage_of([], Windows.at(T0)) == []
+
+
 def test_store_clear(store: Store) -> None:
     """clear() empties the store."""
     store.insert(record(1))
