@@ -23,6 +23,7 @@ from modelgates_async._bulk import (
     update_arguments,
 )
 from modelgates_async._retry import RetryConfig
+from modelgates_async._tracing import traced_bulk
 from modelgates_async._transport import Transport
 from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._usecases import RETIRE_MODES, RetireMode, RotationError, is_over_limit
@@ -47,6 +48,7 @@ from modelgates_async.errors import (
     ModelGatesError,
 )
 from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset, structure
+from modelgates_async.resources._raw import AsyncAPIKeysWithRawResponse
 
 __all__ = ["PAGE_SIZE", "AsyncAPIKeys"]
 
@@ -65,14 +67,16 @@ class AsyncAPIKeys:
 
     Every method takes keyword-only ``timeout=`` (seconds per attempt) and ``retries=``
     (a :class:`RetryConfig`) that override the client's for that call.
+    ``with_raw_response.<endpoint>(...)`` returns the answer's status and headers too.
     """
 
-    __slots__ = ("_retries", "_timeout", "_transport")
+    __slots__ = ("_retries", "_timeout", "_transport", "with_raw_response")
 
     def __init__(self, transport: Transport, *, timeout: float, retries: RetryConfig) -> None:
         self._transport = transport
         self._timeout = timeout
         self._retries = retries
+        self.with_raw_response = AsyncAPIKeysWithRawResponse(self)
 
     def _options(
         self, timeout: float | NotGiven, retries: RetryConfig | NotGiven
@@ -284,14 +288,17 @@ class AsyncAPIKeys:
         here) or the exception of that spec. ``on_progress(done, total, failed)`` is called
         at the start and after each spec.
         """
-        return await collect(
-            self.create_many_iter(
-                specs,
-                concurrency=concurrency,
-                on_progress=on_progress,
-                timeout=timeout,
-                retries=retries,
-            )
+        return await traced_bulk(
+            "api_keys.create_many",
+            collect(
+                self.create_many_iter(
+                    specs,
+                    concurrency=concurrency,
+                    on_progress=on_progress,
+                    timeout=timeout,
+                    retries=retries,
+                )
+            ),
         )
 
     async def create_many_iter(
@@ -343,14 +350,17 @@ class AsyncAPIKeys:
         A change is a :class:`KeyUpdate`, a ``(hash, {"disabled": True, ...})`` pair, or a
         mapping with ``hash`` and ``update()``'s keyword names.
         """
-        return await collect(
-            self.update_many_iter(
-                changes,
-                concurrency=concurrency,
-                on_progress=on_progress,
-                timeout=timeout,
-                retries=retries,
-            )
+        return await traced_bulk(
+            "api_keys.update_many",
+            collect(
+                self.update_many_iter(
+                    changes,
+                    concurrency=concurrency,
+                    on_progress=on_progress,
+                    timeout=timeout,
+                    retries=retries,
+                )
+            ),
         )
 
     async def update_many_iter(
@@ -398,14 +408,17 @@ class AsyncAPIKeys:
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[bool]:
         """Delete each key, ``concurrency`` at a time; a key already gone fails alone (404)."""
-        return await collect(
-            self.delete_many_iter(
-                hashes,
-                concurrency=concurrency,
-                on_progress=on_progress,
-                timeout=timeout,
-                retries=retries,
-            )
+        return await traced_bulk(
+            "api_keys.delete_many",
+            collect(
+                self.delete_many_iter(
+                    hashes,
+                    concurrency=concurrency,
+                    on_progress=on_progress,
+                    timeout=timeout,
+                    retries=retries,
+                )
+            ),
         )
 
     async def delete_many_iter(
@@ -444,14 +457,17 @@ class AsyncAPIKeys:
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[APIKey]:
         """Fetch each key, ``concurrency`` at a time; an unknown hash fails alone (404)."""
-        return await collect(
-            self.get_many_iter(
-                hashes,
-                concurrency=concurrency,
-                on_progress=on_progress,
-                timeout=timeout,
-                retries=retries,
-            )
+        return await traced_bulk(
+            "api_keys.get_many",
+            collect(
+                self.get_many_iter(
+                    hashes,
+                    concurrency=concurrency,
+                    on_progress=on_progress,
+                    timeout=timeout,
+                    retries=retries,
+                )
+            ),
         )
 
     async def get_many_iter(
@@ -587,16 +603,19 @@ class AsyncAPIKeys:
                 )
             return rate_limited(exc)
 
-        return await collect(
-            iter_bulk(
-                hashes,
-                check_hash,
-                call,
-                concurrency=concurrency,
-                on_progress=on_progress,
-                requeue=requeue,
-                what="hashes",
-            )
+        return await traced_bulk(
+            "api_keys.rotate_many",
+            collect(
+                iter_bulk(
+                    hashes,
+                    check_hash,
+                    call,
+                    concurrency=concurrency,
+                    on_progress=on_progress,
+                    requeue=requeue,
+                    what="hashes",
+                )
+            ),
         )
 
     async def over_limit(
@@ -654,16 +673,19 @@ class AsyncAPIKeys:
                 key_hash, disabled=True, timeout=call_timeout, retries=call_retries
             )
 
-        return await collect(
-            iter_bulk(
-                found,
-                prepare,
-                call,
-                concurrency=concurrency,
-                on_progress=on_progress,
-                requeue=requeue_rate_limited(call_retries),
-                what="keys",
-            )
+        return await traced_bulk(
+            "api_keys.disable_over_limit",
+            collect(
+                iter_bulk(
+                    found,
+                    prepare,
+                    call,
+                    concurrency=concurrency,
+                    on_progress=on_progress,
+                    requeue=requeue_rate_limited(call_retries),
+                    what="keys",
+                )
+            ),
         )
 
 
