@@ -163,5 +163,10 @@ async def observed_request(
     finally:
         if span is not None:
             finish_call_span(
-                span, status=last_status, attempts=attempts, error=error, redact=transport.redact
+                span,
+                status=last_status,
+                attempts=attempts,
+                error=error,
+                # Error texts name the path: the span names the template, never a hash.
+                redact=lambda text: transport.redact(text).replace(path, template),
             )
