@@ -1,0 +1,69 @@
+"""Fixtures for proxy, TLS and deadline tests: a throwaway CA, an HTTPS server, a proxy."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+import trustme
+from aiohttp import web
+
+from modelgates_async.server import ServerState, create_app
+from tests.network.proxy import ForwardProxy
+
+
+@dataclass
+class HTTPSServer:
+    """A local ModelGates server behind TLS."""
+
+    base_url: str
+    management_key: str
+    ca: trustme.CA
+
+    def client_context(self) -> ssl.SSLContext:
+        """An SSLContext that trusts only the throwaway CA."""
+        context = ssl.create_default_context()
+        self.ca.configure_trust(context)
+        return context
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    """A throwaway certificate authority for this test session."""
+    return trustme.CA()
+
+
+@pytest.fixture
+async def https_server(ca: trustme.CA) -> AsyncIterator[HTTPSServer]:
+    """The ModelGates app on https://127.0.0.1:<free port> with a certificate of ``ca``."""
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
+    state = ServerState()
+    runner = web.AppRunner(create_app(state), access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_context)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield HTTPSServer(f"https://127.0.0.1:{port}/api/v1", state.management_key, ca)
+    finally:
+        await runner.cleanup()
+        state.close()
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[ForwardProxy]:
+    """A forward proxy (plain HTTP and CONNECT) on a free local port."""
+    async with ForwardProxy() as running:
+        yield running
+
+
+@pytest.fixture
+def clean_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No proxy variables from the machine running the tests."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
