@@ -34,13 +34,20 @@ from modelgates_async._tracing import current_tracer, finish_call_span, start_ca
 from modelgates_async.errors import APIStatusError, APITimeoutError, ModelGatesError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Coroutine, Mapping
 
     from modelgates_async._transport import Transport
 
 __all__ = ["observed_request"]
 
 _NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+_detached: set[asyncio.Task[None]] = set()  # strong references until the hooks are done
+
+
+def _detach(hooks_call: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(hooks_call)
+    _detached.add(task)
+    task.add_done_callback(_detached.discard)
 
 
 async def observed_request(
@@ -115,9 +122,13 @@ async def observed_request(
         )
         if capture is not None:
             capture.status, capture.headers = status, headers
-        # Hooks run after the body is read and decoded: one that raises is logged and
-        # the value (a created key's secret included) is returned all the same.
-        await on_response(number, status, headers, t0)
+        if idempotent:
+            # After the body is read and decoded: a hook that raises is logged, no more.
+            await on_response(number, status, headers, t0)
+        else:
+            # A create's secret is in ``result``: it must not wait on a hook, which a
+            # cancellation could interrupt. Its response hooks run in a task of their own.
+            _detach(on_response(number, status, headers, t0))
         return result
 
     async def on_retry(failed: int, wait: float, exc: BaseException) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -14,8 +15,18 @@ from modelgates_async import (
     ResponseEvent,
     RetryEvent,
 )
+from modelgates_async._observe import _detached
 from modelgates_async.server import LocalServer
 from tests.observability.conftest import NO_WAIT, Recorder
+
+
+async def settle() -> None:
+    """Let detached response hooks (those of creates) run to the end."""
+    for _ in range(100):
+        if not _detached:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("response hooks still running")
 
 
 async def test_hooks_see_every_attempt_of_a_retried_call_in_order(
@@ -72,6 +83,7 @@ async def test_a_raising_hook_is_logged_and_the_created_secret_still_arrives(
     ) as mg:
         with caplog.at_level(logging.WARNING, logger="modelgates_async"):
             created = await mg.api_keys.create("secret keeper")
+            await settle()  # a create's response hooks run in a task of their own
     assert created.key.startswith("sk-")
     assert len(seen) == 2  # both hooks ran although the first raised
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -106,6 +118,31 @@ async def test_no_record_holds_a_secret_or_a_hash(
         shown = repr(event) + repr(getattr(event, "headers", ""))
         for secret in (created.key, modelgates_server.management_key, created.data.hash):
             assert secret not in shown
+
+
+async def test_a_slow_response_hook_never_holds_back_a_created_secret(
+    modelgates_server: LocalServer,
+) -> None:
+    """A create returns its secret while its async response hook still waits (a cancel then
+    cannot lose it); the hook still runs to the end."""
+    release = asyncio.Event()
+    finished: list[int] = []
+
+    async def slow(event: ResponseEvent) -> None:
+        await release.wait()
+        finished.append(event.status)
+
+    async with AsyncModelGates(
+        api_key=modelgates_server.management_key,
+        base_url=modelgates_server.base_url,
+        event_hooks={"response": [slow]},
+    ) as mg:
+        created = await asyncio.wait_for(mg.api_keys.create("not held back"), 10)
+        assert created.key.startswith("sk-")
+        assert finished == []
+        release.set()
+        await settle()
+    assert finished == [201]
 
 
 def test_response_headers_lose_credential_headers() -> None:

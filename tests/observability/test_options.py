@@ -67,9 +67,12 @@ async def test_copy_has_its_own_hooks_and_headers(
     assert recorder.kinds() == [("request", 1), ("response", 1)]
     assert copy._transport._headers["X-Team"] == "a"
     assert "X-Team" not in client._transport._headers
+    kept = copy.with_options(timeout=3)  # options not given are the copy's own
+    await kept.api_keys.get_current_key_metadata()
+    assert len(recorder.events) == 4
     plain = copy.with_options(event_hooks=None)
     await plain.api_keys.get_current_key_metadata()
-    assert len(recorder.events) == 2
+    assert len(recorder.events) == 4
 
 
 def test_bad_options_are_refused(modelgates_server: LocalServer) -> None:
