@@ -8,6 +8,7 @@ tracing or ``total_timeout`` never pays for them. The attempts are the transport
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,13 @@ __all__ = ["observed_request"]
 
 _NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 _detached: set[asyncio.Task[None]] = set()  # strong references until the hooks are done
+
+
+@functools.lru_cache(maxsize=64)
+def _target(base_url: str) -> tuple[str, str, int | None]:
+    """(path prefix, host, port) of a base URL, parsed once."""
+    parsed = URL(base_url)
+    return parsed.path, parsed.host or "", parsed.port
 
 
 def _detach(hooks_call: Coroutine[Any, Any, None]) -> None:
@@ -141,10 +149,8 @@ async def observed_request(
 
     span = None
     if tracer is not None:
-        parsed = URL(transport.base_url)
-        span = start_call_span(
-            tracer, operation, method, parsed.path + template, parsed.host or "", parsed.port
-        )
+        prefix, host, port = _target(transport.base_url)
+        span = start_call_span(tracer, operation, method, prefix + template, host, port)
     error: BaseException | None = None
     try:
         try:

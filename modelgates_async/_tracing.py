@@ -90,8 +90,6 @@ def start_call_span(
     tracer: Tracer, operation: str, method: str, url_template: str, host: str, port: int | None
 ) -> Span:
     """Start (not activate: nothing nests below it) the CLIENT span of one SDK call."""
-    from opentelemetry.trace import SpanKind
-
     attributes: dict[str, str | int] = {
         OPERATION: operation,
         "http.request.method": method,
@@ -100,7 +98,7 @@ def start_call_span(
     }
     if port is not None:
         attributes["server.port"] = port
-    return tracer.start_span(operation, kind=SpanKind.CLIENT, attributes=attributes)
+    return tracer.start_span(operation, kind=_api.SpanKind.CLIENT, attributes=attributes)
 
 
 def finish_call_span(
@@ -112,10 +110,13 @@ def finish_call_span(
     redact: Callable[[str], str],
 ) -> None:
     """Record the outcome of the call (last status, resends, error) and end the span."""
+    outcome: dict[str, int] = {}
     if status is not None:
-        span.set_attribute("http.response.status_code", status)
+        outcome["http.response.status_code"] = status
     if attempts > 1:
-        span.set_attribute("http.request.resend_count", attempts - 1)
+        outcome["http.request.resend_count"] = attempts - 1
+    if outcome:
+        span.set_attributes(outcome)
     if error is not None:
         _record_error(span, error, redact)
     span.end()
