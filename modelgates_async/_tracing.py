@@ -11,6 +11,7 @@ hash, no body, no header and no secret is ever recorded.
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,11 +29,14 @@ T = TypeVar("T")
 INSTRUMENTATION_NAME = "modelgates_async"
 OPERATION = "modelgates.operation"
 
+PROVIDER_RECHECK_SECONDS = 1.0
+"""While no provider is configured, how often to look again (asking costs ~2 µs a call)."""
+
 _UNLOADED: Any = object()
 _api: Any = _UNLOADED  # the opentelemetry.trace module; None when it is not installed
 _provider_override: TracerProvider | None = None
-_seen_provider: object = None
 _seen_tracer: Tracer | None = None
+_next_check = 0.0  # monotonic time of the next look at the global provider
 
 
 def _load() -> Any:
@@ -50,8 +54,15 @@ def current_tracer() -> Tracer | None:
     """The tracer to use for this call, or None when tracing is off.
 
     Off when ``opentelemetry-api`` is not installed or no tracer provider is configured
-    (the API's default proxy or no-op provider). The tracer is made once per provider.
+    (the API's default proxy or no-op provider). Once a provider is configured the tracer
+    is made once and kept; until then the global provider is looked at again at most every
+    :data:`PROVIDER_RECHECK_SECONDS`, so a provider set after the first calls is picked up
+    within a second.
     """
+    global _next_check, _seen_tracer
+    tracer = _seen_tracer
+    if tracer is not None:
+        return tracer  # OpenTelemetry sets the global provider once: resolved for good
     api = _api
     if api is None:
         return None
@@ -59,20 +70,15 @@ def current_tracer() -> Tracer | None:
         api = _load()
         if api is None:
             return None
-    provider = _provider_override
-    if provider is None:
-        provider = api.get_tracer_provider()
-    if provider is _seen_provider:
-        return _seen_tracer
-    return _resolve(api, provider)
-
-
-def _resolve(api: Any, provider: Any) -> Tracer | None:
-    global _seen_provider, _seen_tracer
-    unconfigured = isinstance(provider, (api.ProxyTracerProvider, api.NoOpTracerProvider))
-    tracer = None if unconfigured else provider.get_tracer(INSTRUMENTATION_NAME, __version__)
-    _seen_provider, _seen_tracer = provider, tracer
-    return tracer
+    now = time.monotonic()
+    if now < _next_check:
+        return None
+    _next_check = now + PROVIDER_RECHECK_SECONDS
+    provider = _provider_override or api.get_tracer_provider()
+    if isinstance(provider, (api.ProxyTracerProvider, api.NoOpTracerProvider)):
+        return None
+    _seen_tracer = provider.get_tracer(INSTRUMENTATION_NAME, __version__)
+    return _seen_tracer
 
 
 def use_tracer_provider(provider: TracerProvider | None) -> None:
@@ -81,9 +87,9 @@ def use_tracer_provider(provider: TracerProvider | None) -> None:
     OpenTelemetry lets the global provider be set once per process; tests and programs
     that want their own provider for this SDK alone use this instead.
     """
-    global _provider_override, _seen_provider, _seen_tracer
+    global _provider_override, _next_check, _seen_tracer
     _provider_override = provider
-    _seen_provider, _seen_tracer = None, None
+    _seen_tracer, _next_check = None, 0.0
 
 
 def start_call_span(

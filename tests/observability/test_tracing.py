@@ -136,6 +136,9 @@ def test_the_global_provider_is_picked_up_and_a_missing_api_is_fine(
         from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
         from modelgates_async import AsyncModelGates
 
+        import modelgates_async._tracing
+        modelgates_async._tracing.PROVIDER_RECHECK_SECONDS = 0.0  # look at every call
+
         exporter = InMemorySpanExporter()
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(exporter))
