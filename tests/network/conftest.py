@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -35,11 +36,13 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-@pytest.fixture
-async def https_server(ca: trustme.CA) -> AsyncIterator[HTTPSServer]:
-    """The ModelGates app on https://127.0.0.1:<free port> with a certificate of ``ca``."""
+@contextlib.asynccontextmanager
+async def _serve_https(ca: trustme.CA, *, client_certs: bool) -> AsyncIterator[HTTPSServer]:
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
+    if client_certs:  # mutual TLS: only clients with a certificate of ``ca`` get in
+        ca.configure_trust(server_context)
+        server_context.verify_mode = ssl.CERT_REQUIRED
     state = ServerState()
     runner = web.AppRunner(create_app(state), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
@@ -51,6 +54,20 @@ async def https_server(ca: trustme.CA) -> AsyncIterator[HTTPSServer]:
     finally:
         await runner.cleanup()
         state.close()
+
+
+@pytest.fixture
+async def https_server(ca: trustme.CA) -> AsyncIterator[HTTPSServer]:
+    """The ModelGates app on https://127.0.0.1:<free port> with a certificate of ``ca``."""
+    async with _serve_https(ca, client_certs=False) as server:
+        yield server
+
+
+@pytest.fixture
+async def mtls_server(ca: trustme.CA) -> AsyncIterator[HTTPSServer]:
+    """The same, requiring a client certificate issued by ``ca``."""
+    async with _serve_https(ca, client_certs=True) as server:
+        yield server
 
 
 @pytest.fixture

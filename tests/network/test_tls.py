@@ -63,6 +63,22 @@ async def test_the_sync_client_takes_the_context_too(https_server: HTTPSServer) 
     assert await asyncio.to_thread(call)
 
 
+async def test_a_client_certificate_in_the_context_passes_mutual_tls(
+    mtls_server: HTTPSServer,
+) -> None:
+    """ssl=<context with a client certificate>: accepted; the same without it: refused."""
+    with_certificate = mtls_server.client_context()
+    mtls_server.ca.issue_cert("client.test").configure_cert(with_certificate)
+    options = {"api_key": mtls_server.management_key, "base_url": mtls_server.base_url}
+    async with AsyncModelGates(**options, ssl=with_certificate) as mg:
+        assert (await mg.api_keys.get_current_key_metadata()).is_management_key
+    async with AsyncModelGates(
+        **options, ssl=mtls_server.client_context(), retries=RetryConfig.disabled()
+    ) as mg:
+        with pytest.raises(APIConnectionError):
+            await mg.api_keys.get_current_key_metadata()
+
+
 @pytest.mark.parametrize("value", ["yes", None, 1])
 def test_a_bad_ssl_value_is_refused(value: object) -> None:
     """ssl must be a bool or an SSLContext: InvalidRequestError before anything is sent."""
