@@ -31,11 +31,18 @@ from modelgates_async._retry import (
     retry_after_first_failure,
     total_timeout_error,
 )
-from modelgates_async._tracing import current_tracer, finish_call_span, start_call_span
+from modelgates_async._tracing import (
+    current_tracer,
+    finish_call_span,
+    retry_event,
+    start_call_span,
+)
 from modelgates_async.errors import APIStatusError, APITimeoutError, ModelGatesError
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Mapping
+
+    from opentelemetry.trace import Span
 
     from modelgates_async._transport import Transport
 
@@ -140,14 +147,16 @@ async def observed_request(
         return result
 
     async def on_retry(failed: int, wait: float, exc: BaseException) -> None:
+        status = exc.status if isinstance(exc, APIStatusError) else None
+        if span is not None:
+            retry_event(span, failed, wait, status, exc)
         if hooks is not None and hooks.retry:
-            status = exc.status if isinstance(exc, APIStatusError) else None
             event = RetryEvent(
                 operation, method, template, failed, wait, status, type(exc).__name__
             )
             await hooks.emit(hooks.retry, "retry", event)
 
-    span = None
+    span: Span | None = None
     if tracer is not None:
         prefix, host, port = _target(transport.base_url)
         span = start_call_span(tracer, operation, method, prefix + template, host, port)
@@ -172,7 +181,7 @@ async def observed_request(
             method=method,
             path=path,
             deadline=deadline,
-            on_retry=on_retry if hooks is not None and hooks.retry else None,
+            on_retry=on_retry if span is not None or (hooks is not None and hooks.retry) else None,
         )
     except BaseException as exc:
         error = exc

@@ -22,7 +22,13 @@ from modelgates_async.errors import APIStatusError
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer, TracerProvider
 
-__all__ = ["current_tracer", "finish_call_span", "start_call_span", "traced_bulk"]
+__all__ = [
+    "current_tracer",
+    "finish_call_span",
+    "retry_event",
+    "start_call_span",
+    "traced_bulk",
+]
 
 T = TypeVar("T")
 
@@ -126,6 +132,18 @@ def finish_call_span(
     if error is not None:
         _record_error(span, error, redact)
     span.end()
+
+
+def retry_event(
+    span: Span, attempt: int, wait: float, status: int | None, error: BaseException
+) -> None:
+    """Note on the call's span that ``attempt`` failed and the next follows in ``wait`` s."""
+    attributes: dict[str, str | int | float] = {
+        "modelgates.attempt": attempt,
+        "modelgates.retry.wait": wait,
+        "error.type": str(status) if status is not None else type(error).__name__,
+    }
+    span.add_event("retry", attributes)
 
 
 def _record_error(span: Span, error: BaseException, redact: Callable[[str], str]) -> None:

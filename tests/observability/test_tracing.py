@@ -39,6 +39,10 @@ async def test_a_retried_call_is_one_span_with_its_resend_count(
         "http.response.status_code": 200,
         "http.request.resend_count": 2,
     }
+    assert [(e.name, dict(e.attributes or {})) for e in span.events] == [
+        ("retry", {"modelgates.attempt": n, "modelgates.retry.wait": 0.0, "error.type": "503"})
+        for n in (1, 2)
+    ]
 
 
 async def test_a_failed_call_records_its_error(
