@@ -4,14 +4,13 @@
 ...     created = await mg.api_keys.create("Tenant 42", limit=50, limit_reset="monthly")
 """
 
-from modelgates_async._bulk import BulkError, BulkItem, BulkResult, KeySpec, KeyUpdate
+from modelgates_async._bulk import BulkItem, BulkResult, KeySpec, KeyUpdate
 from modelgates_async._client import DEFAULT_BASE_URL, AsyncModelGates
 from modelgates_async._hooks import RequestEvent, ResponseEvent, RetryEvent
 from modelgates_async._raw import RawResponse
 from modelgates_async._retry import RetryConfig
 from modelgates_async._sync import APIKeys, ModelGates
 from modelgates_async._types import NOT_GIVEN, NotGiven
-from modelgates_async._usecases import RotationError, usage_in_limit_window
 from modelgates_async._version import __version__
 from modelgates_async.errors import (
     APIConnectionError,
@@ -20,12 +19,16 @@ from modelgates_async.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BulkError,
+    ClientClosedError,
     InternalServerError,
     InvalidRequestError,
     ModelGatesError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RotationError,
+    UsageError,
 )
 from modelgates_async.models import (
     APIKey,
@@ -35,6 +38,8 @@ from modelgates_async.models import (
     KeyBudget,
     LimitReset,
     RateLimitInfo,
+    RetireMode,
+    usage_in_limit_window,
 )
 from modelgates_async.resources.keys import AsyncAPIKeys
 
@@ -54,6 +59,7 @@ __all__ = [
     "BulkError",
     "BulkItem",
     "BulkResult",
+    "ClientClosedError",
     "CreatedKey",
     "CurrentKey",
     "FreeModelDailyRequests",
@@ -73,9 +79,11 @@ __all__ = [
     "RawResponse",
     "RequestEvent",
     "ResponseEvent",
+    "RetireMode",
     "RetryConfig",
     "RetryEvent",
     "RotationError",
+    "UsageError",
     "__version__",
     "usage_in_limit_window",
 ]

@@ -26,12 +26,11 @@ import attrs
 
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
-from modelgates_async.errors import InvalidRequestError, ModelGatesError, RateLimitError
+from modelgates_async.errors import BulkError, InvalidRequestError, RateLimitError
 from modelgates_async.models import LimitReset
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
-    "BulkError",
     "BulkItem",
     "BulkResult",
     "KeySpec",
@@ -252,26 +251,6 @@ class BulkResult(Generic[T]):
         if self._failed:
             raise BulkError(self)
         return self
-
-
-class BulkError(ModelGatesError):
-    """Some inputs of a bulk run failed; ``result`` still holds every input's outcome.
-
-    Raised by :meth:`BulkResult.raise_for_errors`, so the values that did succeed (the
-    secrets of keys that were created) stay reachable as ``exc.result.values``.
-    """
-
-    def __init__(self, result: BulkResult[Any]) -> None:
-        errors = result.errors
-        kinds = Counter(type(item.error).__name__ for item in errors)
-        summary = ", ".join(f"{n} × {name}" for name, n in kinds.most_common())
-        first = errors[0]
-        super().__init__(
-            f"{result.failed} of {result.total} failed ({summary}); "
-            f"first: item {first.index}: {first.error}. "
-            "Every outcome, the successes included, is in .result."
-        )
-        self.result = result
 
 
 def check_concurrency(concurrency: object) -> int:

@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 
@@ -31,8 +31,7 @@ from modelgates_async._network import SSLOption
 from modelgates_async._raw import RawResponse
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
-from modelgates_async._usecases import RetireMode
-from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset
+from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset, RetireMode
 from modelgates_async.resources._raw import AsyncAPIKeysWithRawResponse
 from modelgates_async.resources.keys import AsyncAPIKeys
 
@@ -662,6 +661,24 @@ class ModelGates:
         )
 
     @property
+    def timeout(self) -> float:
+        """Seconds each attempt may take, unless a call passes ``timeout=``; read-only."""
+        return self._async.timeout
+
+    @timeout.setter
+    def timeout(self, value: NoReturn) -> None:
+        self._async.timeout = value
+
+    @property
+    def retries(self) -> RetryConfig:
+        """How failed calls are retried, unless a call passes ``retries=``; read-only."""
+        return self._async.retries
+
+    @retries.setter
+    def retries(self, value: NoReturn) -> None:
+        self._async.retries = value
+
+    @property
     def closed(self) -> bool:
         """True once :meth:`close` ran."""
         return self._async.closed
@@ -686,16 +703,6 @@ class ModelGates:
     def base_url(self) -> str:
         """The async client's ``base_url``."""
         return self._async.base_url
-
-    @property
-    def timeout(self) -> float:
-        """The async client's ``timeout``."""
-        return self._async.timeout
-
-    @property
-    def retries(self) -> RetryConfig:
-        """The async client's ``retries``."""
-        return self._async.retries
 
     @classmethod
     def _from_async(cls, client: AsyncModelGates) -> ModelGates:

@@ -5,29 +5,14 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
 import trustme
 from aiohttp import web
 
 from modelgates_async.server import ServerState, create_app
+from tests.network.helpers import HTTPSServer
 from tests.network.proxy import ForwardProxy
-
-
-@dataclass
-class HTTPSServer:
-    """A local ModelGates server behind TLS."""
-
-    base_url: str
-    management_key: str
-    ca: trustme.CA
-
-    def client_context(self) -> ssl.SSLContext:
-        """An SSLContext that trusts only the throwaway CA."""
-        context = ssl.create_default_context()
-        self.ca.configure_trust(context)
-        return context
 
 
 @pytest.fixture(scope="session")

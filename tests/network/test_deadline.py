@@ -4,34 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import AsyncIterator
 
 import pytest
 
-import modelgates_async._retry as retry_module
 from modelgates_async import APITimeoutError, AsyncModelGates, RetryConfig
 from modelgates_async.server import LocalServer
+from modelgates_async.testing import no_backoff
 
 
 class FakeClock:
-    """The running loop's clock plus the time slept so far: sleeps cost no real time."""
+    """The running loop's clock plus the waits skipped so far: pauses cost no real time."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.loop = asyncio.get_running_loop()
         self.real = self.loop.time
         self.offset = 0.0
-        self.waits: list[float] = []
         monkeypatch.setattr(self.loop, "time", lambda: self.real() + self.offset)
-        monkeypatch.setattr(retry_module, "sleep", self.sleep)
 
-    async def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
+    def advance(self, seconds: float) -> None:
+        """Move the clock by a wait that ``no_backoff`` skipped."""
         self.offset += seconds
 
 
 @pytest.fixture
-async def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Retry waits advance the test loop's clock instead of sleeping."""
-    return FakeClock(monkeypatch)
+async def waits(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[float]]:
+    """Retry waits are skipped (``no_backoff``) and advance the test loop's clock instead."""
+    clock = FakeClock(monkeypatch)
+    with no_backoff(on_wait=clock.advance) as skipped:
+        yield skipped
 
 
 def _client(server: LocalServer, retries: RetryConfig, timeout: float = 30.0) -> AsyncModelGates:
@@ -41,7 +42,7 @@ def _client(server: LocalServer, retries: RetryConfig, timeout: float = 30.0) ->
 
 
 async def test_retry_after_waits_stop_at_the_deadline(
-    modelgates_server: LocalServer, fake_clock: FakeClock
+    modelgates_server: LocalServer, waits: list[float]
 ) -> None:
     """503 + Retry-After: 1 forever, total_timeout=2.5: two waits, then APITimeoutError."""
     modelgates_server.inject_fault("/key", status=503, headers={"Retry-After": "1"}, times=50)
@@ -49,8 +50,8 @@ async def test_retry_after_waits_stop_at_the_deadline(
     async with _client(modelgates_server, retries) as mg:
         with pytest.raises(APITimeoutError, match=r"total_timeout=2\.5s \(3 attempt") as info:
             await mg.api_keys.get_current_key_metadata()
-    assert fake_clock.waits == [1.0, 1.0]
-    assert sum(fake_clock.waits) <= 2.5
+    assert waits == [1.0, 1.0]
+    assert sum(waits) <= 2.5
     assert info.value.total_timeout == 2.5
     assert isinstance(info.value, TimeoutError)
     assert "status 503" in str(info.value)
@@ -58,14 +59,14 @@ async def test_retry_after_waits_stop_at_the_deadline(
 
 
 async def test_a_wait_longer_than_what_is_left_is_not_slept(
-    modelgates_server: LocalServer, fake_clock: FakeClock
+    modelgates_server: LocalServer, waits: list[float]
 ) -> None:
     """Retry-After 20 with 5 s left: no sleep at all, the deadline error at once."""
     modelgates_server.inject_fault("/key", status=503, headers={"Retry-After": "20"}, times=5)
     async with _client(modelgates_server, RetryConfig(total_timeout=5)) as mg:
         with pytest.raises(APITimeoutError, match="total_timeout=5s"):
             await mg.api_keys.get_current_key_metadata()
-    assert fake_clock.waits == []
+    assert waits == []
 
 
 async def test_the_last_attempt_is_shortened_to_fit(modelgates_server: LocalServer) -> None:
@@ -82,13 +83,13 @@ async def test_the_last_attempt_is_shortened_to_fit(modelgates_server: LocalServ
 
 
 async def test_a_call_within_the_deadline_is_unchanged(
-    modelgates_server: LocalServer, fake_clock: FakeClock
+    modelgates_server: LocalServer, waits: list[float]
 ) -> None:
     """One 503 then 200 with total_timeout=10: the call succeeds after one short wait."""
     modelgates_server.inject_fault("/key", status=503, headers={"Retry-After": "0.5"}, times=1)
     async with _client(modelgates_server, RetryConfig(total_timeout=10)) as mg:
         assert (await mg.api_keys.get_current_key_metadata()).is_management_key
-    assert fake_clock.waits == [0.5]
+    assert waits == [0.5]
 
 
 def test_the_documented_bound_stays_the_default() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 
 import pytest
@@ -15,7 +16,7 @@ from modelgates_async import (
     RetryConfig,
 )
 from modelgates_async.server import LocalServer
-from tests.network.conftest import HTTPSServer
+from tests.network.helpers import HTTPSServer
 from tests.network.proxy import ForwardProxy
 
 PASSWORD = "pr0xy-s3cret"
@@ -87,15 +88,19 @@ async def test_trust_env_takes_the_proxy_from_the_environment(
 ) -> None:
     """HTTP_PROXY is used with trust_env=True only; NO_PROXY naming the host bypasses it."""
     clean_proxy_env.setenv("HTTP_PROXY", proxy.url)
-    options = {"api_key": modelgates_server.management_key, "base_url": modelgates_server.base_url}
-    async with AsyncModelGates(**options) as mg:  # trust_env=False: the default
+    client = functools.partial(
+        AsyncModelGates,
+        api_key=modelgates_server.management_key,
+        base_url=modelgates_server.base_url,
+    )
+    async with client() as mg:  # trust_env=False: the default
         await mg.api_keys.get_current_key_metadata()
     assert proxy.seen == []
-    async with AsyncModelGates(**options, trust_env=True) as mg:
+    async with client(trust_env=True) as mg:
         await mg.api_keys.get_current_key_metadata()
     assert len(proxy.seen) == 1
     clean_proxy_env.setenv("NO_PROXY", "127.0.0.1")
-    async with AsyncModelGates(**options, trust_env=True) as mg:
+    async with client(trust_env=True) as mg:
         await mg.api_keys.get_current_key_metadata()
     assert len(proxy.seen) == 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 
@@ -13,7 +14,7 @@ from modelgates_async import (
     ModelGates,
     RetryConfig,
 )
-from tests.network.conftest import HTTPSServer
+from tests.network.helpers import HTTPSServer
 
 
 async def test_an_sslcontext_with_the_private_ca_verifies_the_server(
@@ -69,12 +70,12 @@ async def test_a_client_certificate_in_the_context_passes_mutual_tls(
     """ssl=<context with a client certificate>: accepted; the same without it: refused."""
     with_certificate = mtls_server.client_context()
     mtls_server.ca.issue_cert("client.test").configure_cert(with_certificate)
-    options = {"api_key": mtls_server.management_key, "base_url": mtls_server.base_url}
-    async with AsyncModelGates(**options, ssl=with_certificate) as mg:
+    client = functools.partial(
+        AsyncModelGates, api_key=mtls_server.management_key, base_url=mtls_server.base_url
+    )
+    async with client(ssl=with_certificate) as mg:
         assert (await mg.api_keys.get_current_key_metadata()).is_management_key
-    async with AsyncModelGates(
-        **options, ssl=mtls_server.client_context(), retries=RetryConfig.disabled()
-    ) as mg:
+    async with client(ssl=mtls_server.client_context(), retries=RetryConfig.disabled()) as mg:
         with pytest.raises(APIConnectionError):
             await mg.api_keys.get_current_key_metadata()
 

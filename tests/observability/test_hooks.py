@@ -17,7 +17,7 @@ from modelgates_async import (
 )
 from modelgates_async._observe import _detached
 from modelgates_async.server import LocalServer
-from tests.observability.conftest import NO_WAIT, Recorder
+from tests.observability.helpers import NO_WAIT, Recorder
 
 
 async def settle() -> None:

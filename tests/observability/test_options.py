@@ -12,7 +12,7 @@ from modelgates_async import (
     RetryConfig,
 )
 from modelgates_async.server import LocalServer
-from tests.observability.conftest import Recorder
+from tests.observability.helpers import Recorder
 
 
 async def test_copy_shares_session_and_limiter_and_keeps_other_options(

@@ -60,7 +60,7 @@ async def test_a_failed_call_records_its_error(
     (event,) = span.events
     assert event.name == "exception"
     assert event.attributes is not None
-    assert event.attributes["exception.type"].endswith("NotFoundError")
+    assert str(event.attributes["exception.type"]).endswith("NotFoundError")
 
 
 async def test_a_connection_failure_names_the_exception_class(
