@@ -29,6 +29,7 @@ async def _serve_https(ca: trustme.CA, *, client_certs: bool) -> AsyncIterator[H
         ca.configure_trust(server_context)
         server_context.verify_mode = ssl.CERT_REQUIRED
     state = ServerState()
+    assert state.management_key is not None  # a new in-memory server always makes one
     runner = web.AppRunner(create_app(state), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_context)
