@@ -147,8 +147,5 @@ def run_job(job: dict[str, Any]) -> Result:
     raise ValueError(f"unknown job kind {kind!r}")
 
 
-# For the scenario modules that run inside a worker.
-run_loop = _run
-
 if __name__ == "__main__":
     main()

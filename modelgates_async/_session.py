@@ -63,6 +63,7 @@ class OwnedSession:
         self._forget()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=256, enable_cleanup_closed=False),
+            trust_env=False,  # proxies from the environment are chosen in _network, not netrc
             raise_for_status=False,
         )
         guard = _close_with_loop(session)

@@ -18,7 +18,11 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES, read_capped
+from modelgates_async._hooks import EventHooks
+from modelgates_async._network import SSLOption
+from modelgates_async._observe import observed_request
 from modelgates_async._ratelimit import AdaptiveLimiter
+from modelgates_async._raw import CAPTURE, Exchange
 from modelgates_async._redact import Redactor, install_log_filter, scrub_exception
 from modelgates_async._retry import (
     RetryConfig,
@@ -26,6 +30,7 @@ from modelgates_async._retry import (
     parse_retry_after,
     retry_after_first_failure,
 )
+from modelgates_async._tracing import current_tracer
 from modelgates_async.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -79,7 +84,10 @@ class Transport:
         "_headers",
         "_json_headers",
         "_max_response_bytes",
+        "_proxy",
         "_redactor",
+        "_ssl",
+        "hooks",
         "limiter",
     )
 
@@ -92,6 +100,9 @@ class Transport:
         secrets: tuple[str, ...],
         limiter: AdaptiveLimiter | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        hooks: EventHooks | None = None,
+        proxy: str | None = None,
+        ssl: SSLOption = True,
     ) -> None:
         # Shared by every call of the client: a 429 anywhere slows all of them down.
         self.limiter = limiter if limiter is not None else AdaptiveLimiter()
@@ -101,6 +112,15 @@ class Transport:
         self._get_session = get_session
         self._redactor = Redactor(secrets)
         self._max_response_bytes = max_response_bytes
+        # None, not an empty EventHooks: the plain path checks ``is None`` and nothing else.
+        self.hooks = hooks if hooks else None
+        self._proxy = proxy
+        self._ssl = ssl
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, e.g. ``https://modelgates.ai/api/v1``."""
+        return self._base_url
 
     def redact(self, text: str) -> str:
         """Replace every known secret and every ``sk-…``-shaped value in ``text`` with a mask."""
@@ -128,37 +148,69 @@ class Transport:
         client_timeout = _client_timeout(timeout)
         redactor = self._redactor.with_secrets(secrets)
 
-        limiter = self.limiter
-
-        async def attempt(first: bool = False) -> Any:
-            started_round = limiter.round
-            if limiter.engaged:
-                # Before aiohttp is asked for a connection. A retry has just waited on its
-                # own (backoff or Retry-After), so only a first attempt waits for the pause.
-                await limiter.acquire(wait_pause=first)
-            else:
-                limiter.in_flight += 1  # idle: all the limiter costs
+        if (
+            self.hooks is None
+            and retries.total_timeout is None
+            and CAPTURE.get() is None
+            and current_tracer() is None
+        ):
             try:
-                result = await self._send(method, path, url, data, client_timeout, redactor)
-            except RateLimitError as exc:
-                wait = exc.retry_after if exc.retry_after is not None else retries.initial_backoff
-                limiter.on_rate_limited(min(wait, retries.max_retry_after), started_round)
-                raise
-            finally:
-                limiter.release()
-            if limiter.engaged:
-                limiter.on_success()
-            return result
-
-        try:
-            return await attempt(True)
-        except ModelGatesError as exc:
-            if retries.attempts <= 1 or not is_retryable(exc, retries, idempotent=idempotent):
-                raise
-            first_failure = exc
-        return await retry_after_first_failure(
-            attempt, first_failure, retries, idempotent=idempotent, method=method, path=path
+                return await self.attempt(
+                    method, path, url, data, client_timeout, retries, redactor, True
+                )
+            except ModelGatesError as exc:
+                if retries.attempts <= 1 or not is_retryable(exc, retries, idempotent=idempotent):
+                    raise
+                first_failure = exc
+            return await retry_after_first_failure(
+                lambda: self.attempt(method, path, url, data, client_timeout, retries, redactor),
+                first_failure,
+                retries,
+                idempotent=idempotent,
+                method=method,
+                path=path,
+            )
+        # Hooks, a span, a raw capture or a deadline: the same attempts, observed.
+        return await observed_request(
+            self, method, path, url, data, timeout, client_timeout, retries, idempotent, redactor
         )
+
+    async def attempt(
+        self,
+        method: str,
+        path: str,
+        url: URL,
+        data: bytes | None,
+        client_timeout: aiohttp.ClientTimeout,
+        retries: RetryConfig,
+        redactor: Redactor,
+        first: bool = False,
+        exchange: Exchange | None = None,
+    ) -> Any:
+        """One attempt: a place under the limiter, the request, its decoded JSON body.
+
+        ``redactor`` masks the call's secrets in its errors; ``exchange``, when given,
+        receives the status and headers of a 2xx answer.
+        """
+        limiter = self.limiter
+        started_round = limiter.round
+        if limiter.engaged:
+            # Before aiohttp is asked for a connection. A retry has just waited on its
+            # own (backoff or Retry-After), so only a first attempt waits for the pause.
+            await limiter.acquire(wait_pause=first)
+        else:
+            limiter.in_flight += 1  # idle: all the limiter costs
+        try:
+            result = await self._send(method, path, url, data, client_timeout, redactor, exchange)
+        except RateLimitError as exc:
+            wait = exc.retry_after if exc.retry_after is not None else retries.initial_backoff
+            limiter.on_rate_limited(min(wait, retries.max_retry_after), started_round)
+            raise
+        finally:
+            limiter.release()
+        if limiter.engaged:
+            limiter.on_success()
+        return result
 
     async def _send(
         self,
@@ -168,12 +220,20 @@ class Transport:
         data: bytes | None,
         timeout: aiohttp.ClientTimeout,
         redactor: Redactor,
+        exchange: Exchange | None = None,
     ) -> Any:
         session = await self._get_session()
         headers = self._headers if data is None else self._json_headers
         try:
             async with session.request(
-                method, url, data=data, headers=headers, timeout=timeout, allow_redirects=False
+                method,
+                url,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                proxy=self._proxy,
+                ssl=self._ssl,
             ) as response:
                 status = response.status
                 raw, too_large = await read_capped(response, self._max_response_bytes)
@@ -218,6 +278,8 @@ class Transport:
                     status=status,
                     errors=(f"$: response body too large (over {limit} bytes)",),
                 )
+            if exchange is not None:
+                exchange.status, exchange.headers = status, response_headers
             decoded = _decode_json(raw)
             if decoded is _NO_JSON:
                 # Raised outside any except block: json's error keeps the whole document

@@ -3,13 +3,20 @@
 The commands need the ``cli`` extra (click and rich). This module imports neither, so that
 ``modelgates`` without them says how to get them instead of failing with a traceback.
 
-Where things live (imports go one way: commands → output → app):
+Where things live (imports go one way: commands → output/secrets/… → app → config):
 
 - :mod:`~modelgates_async.cli.app`: the top group, shared options and settings, the client,
-  running a call, error advice and exit codes.
-- :mod:`~modelgates_async.cli.output`: tables, JSON, formatting, secrets handed over in 0600 files.
+  running a call, error advice, exit codes, JSON errors and Ctrl-C summaries.
+- :mod:`~modelgates_async.cli.config`: profiles in ``config.toml``.
+- :mod:`~modelgates_async.cli.formatting`: one way to write money, status, dates, resets.
+- :mod:`~modelgates_async.cli.output`: the console, JSON, a record field by field.
+- :mod:`~modelgates_async.cli.keytable`: the ``keys list`` table, fitted to the width.
+- :mod:`~modelgates_async.cli.hashes`: a HASH argument as a full hash or a unique prefix.
+- :mod:`~modelgates_async.cli.secrets`: secrets files opened before the API call, 0600.
+- :mod:`~modelgates_async.cli.progress`: progress with rate and ETA, on a terminal only.
 - :mod:`~modelgates_async.cli.keys`: ``modelgates keys …``, one API call each.
-- :mod:`~modelgates_async.cli.bulk`: ``modelgates keys bulk-create`` from a CSV or JSONL file.
+- :mod:`~modelgates_async.cli.specfile`: reading CSV / JSONL files of key specs.
+- :mod:`~modelgates_async.cli.bulk`: ``modelgates keys bulk-create`` from such a file.
 - :mod:`~modelgates_async.cli.serve`: ``modelgates serve``.
 - :mod:`~modelgates_async.cli.demo` and :mod:`~modelgates_async.cli.demo_scenario`:
   ``modelgates demo`` and the story it tells.

@@ -1,10 +1,12 @@
 """``modelgates keys``: list, get, create, update, disable, enable, delete, current and rotate
-— one API call each (``bulk-create`` lives in :mod:`modelgates_async.cli.bulk`) — and the
-argument types of their options (``--limit``, ``--expires-at``, ``--limit-reset``)."""
+— one API call each, after resolving a hash prefix (:mod:`~modelgates_async.cli.hashes`);
+``bulk-create`` lives in :mod:`modelgates_async.cli.bulk` — and the argument types of their
+options (``--limit``, ``--expires-at``, ``--limit-reset``)."""
 
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +15,11 @@ import click
 from modelgates_async._client import AsyncModelGates
 from modelgates_async._types import NOT_GIVEN
 from modelgates_async.cli.app import APIFailure, common_options, run, settings
-from modelgates_async.cli.output import (
-    console,
-    detail_table,
-    hand_over_secret,
-    key_table,
-    print_json,
-    show_key,
-)
+from modelgates_async.cli.hashes import resolve_hash, resolve_key
+from modelgates_async.cli.keytable import key_table
+from modelgates_async.cli.output import console, detail_table, print_json, show_key
+from modelgates_async.cli.progress import progress
+from modelgates_async.cli.secrets import SecretsFile, hand_over_secret
 from modelgates_async.errors import RotationError
 from modelgates_async.models import APIKey, CreatedKey, RetireMode, parse_datetime, unstructure
 
@@ -57,6 +56,11 @@ def parse_timestamp(_: click.Context, param: click.Parameter, value: str | None)
         ) from None
 
 
+def stdin_is_terminal() -> bool:
+    """Whether a person can answer a prompt (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
 RESETS = click.Choice(["daily", "weekly", "monthly", "none"], case_sensitive=False)
 
 
@@ -79,28 +83,56 @@ def keys() -> None:
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many keys.")
 @common_options
 def list_keys(every_page: bool, include_disabled: bool, workspace: str | None, offset: int) -> None:
-    """List keys, most recent first."""
+    """List keys, most recent first, in the columns the terminal has room for.
 
-    async def work(mg: AsyncModelGates) -> list[APIKey]:
+    HASH columns show the full hash, or a prefix unique among the listed keys when the
+    terminal is narrow; every command that takes a HASH accepts such a prefix.
+    """
+
+    async def work(mg: AsyncModelGates) -> tuple[list[APIKey], int]:
         if every_page:
-            return [
-                key async for key in mg.api_keys.iter(include_disabled, workspace, offset=offset)
-            ]
-        return await mg.api_keys.list(offset, include_disabled, workspace)
+            found: list[APIKey] = []
+            with progress("listing keys", total_known=False) as bar:
+                task = bar.add_task("list", total=None, failed=0)
+                async for key in mg.api_keys.iter(include_disabled, workspace, offset=offset):
+                    found.append(key)
+                    bar.update(task, advance=1)
+        else:
+            found = await mg.api_keys.list(offset, include_disabled, workspace)
+        hidden = 0
+        if not found and not include_disabled:
+            # Say why the table is empty: often every key is disabled.
+            hidden = len(await mg.api_keys.list(offset, True, workspace))
+        return found, hidden
 
-    found = run(work)
+    found, hidden = run(work)
     if settings().json:
         print_json([unstructure(key) for key in found])
         return
-    console().print(key_table(found, title=f"{len(found)} key(s)"))
+    out = console()
+    if found:
+        out.print(key_table(found, width=out.width, title=f"{len(found)} key(s)"))
+        return
+    if hidden:
+        more = "+" if hidden >= 100 else ""
+        out.print(
+            f"No enabled keys to show: {hidden}{more} disabled key(s) are hidden. "
+            "Add --include-disabled to see them."
+        )
+    elif offset:
+        out.print(f"No keys past offset {offset}. Try a smaller --offset.")
+    elif workspace:
+        out.print(f"No keys in workspace {workspace}.")
+    else:
+        out.print("No keys yet. `modelgates keys create NAME` makes one.")
 
 
 @keys.command("get")
 @click.argument("key_hash", metavar="HASH")
 @common_options
 def get_key(key_hash: str) -> None:
-    """Show one key."""
-    show_key(run(lambda mg: mg.api_keys.get(key_hash)))
+    """Show one key (HASH: the hash, or a unique prefix of it)."""
+    show_key(run(lambda mg: resolve_key(mg, key_hash)))
 
 
 @keys.command("create")
@@ -132,20 +164,24 @@ def create_key(
     workspace: str | None,
     secret_file: Path | None,
 ) -> None:
-    """Create a key; its secret is shown once."""
-    if secret_file is not None and secret_file.exists():
-        raise click.UsageError(f"{secret_file} already exists; choose another --secret-file.")
-    created = run(
-        lambda mg: mg.api_keys.create(
-            name,
-            limit=limit,
-            limit_reset=_reset(limit_reset),
-            include_byok_in_limit=NOT_GIVEN if byok is None else byok,
-            expires_at=expires_at,
-            workspace_id=NOT_GIVEN if workspace is None else workspace,
+    """Create a key; its secret is shown once (or written to --secret-file)."""
+    # The destination exists before the key does: a secret with nowhere to go is lost.
+    with SecretsFile(secret_file) if secret_file is not None else nullcontext() as destination:
+        settings().interrupted = (
+            "The key may have been created without its secret reaching this machine: "
+            "check `modelgates keys list` and delete it if so."
         )
-    )
-    hand_over_secret(created, secret_file, json_data={"data": unstructure(created.data)})
+        created = run(
+            lambda mg: mg.api_keys.create(
+                name,
+                limit=limit,
+                limit_reset=_reset(limit_reset),
+                include_byok_in_limit=NOT_GIVEN if byok is None else byok,
+                expires_at=expires_at,
+                workspace_id=NOT_GIVEN if workspace is None else workspace,
+            )
+        )
+        hand_over_secret(created, destination, json_data={"data": unstructure(created.data)})
 
 
 @keys.command("update")
@@ -166,17 +202,18 @@ def update_key(
             "Nothing to change: pass --name, --limit, --limit-reset or --byok/--no-byok "
             "(`modelgates keys disable HASH` disables a key)."
         )
-    show_key(
-        run(
-            lambda mg: mg.api_keys.update(
-                key_hash,
-                name=NOT_GIVEN if name is None else name,
-                limit=limit,
-                limit_reset=_reset(limit_reset),
-                include_byok_in_limit=NOT_GIVEN if byok is None else byok,
-            )
+    settings().interrupted = "The change may or may not have been made: check with `keys get`."
+
+    async def work(mg: AsyncModelGates) -> APIKey:
+        return await mg.api_keys.update(
+            await resolve_hash(mg, key_hash),
+            name=NOT_GIVEN if name is None else name,
+            limit=limit,
+            limit_reset=_reset(limit_reset),
+            include_byok_in_limit=NOT_GIVEN if byok is None else byok,
         )
-    )
+
+    show_key(run(work))
 
 
 @keys.command("disable")
@@ -184,7 +221,7 @@ def update_key(
 @common_options
 def disable_key(key_hash: str) -> None:
     """Disable a key (it stops working; enable brings it back)."""
-    show_key(run(lambda mg: mg.api_keys.update(key_hash, disabled=True)))
+    show_key(run(lambda mg: _set_disabled(mg, key_hash, True)))
 
 
 @keys.command("enable")
@@ -192,7 +229,16 @@ def disable_key(key_hash: str) -> None:
 @common_options
 def enable_key(key_hash: str) -> None:
     """Enable a disabled key."""
-    show_key(run(lambda mg: mg.api_keys.update(key_hash, disabled=False)))
+    show_key(run(lambda mg: _set_disabled(mg, key_hash, False)))
+
+
+async def _set_disabled(mg: AsyncModelGates, typed: str, disabled: bool) -> APIKey:
+    full = await resolve_hash(mg, typed)
+    settings().interrupted = (
+        f"The key may or may not have been {'disabled' if disabled else 'enabled'}: "
+        "check with `modelgates keys get`."
+    )
+    return await mg.api_keys.update(full, disabled=disabled)
 
 
 @keys.command("delete")
@@ -200,16 +246,27 @@ def enable_key(key_hash: str) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @common_options
 def delete_key(key_hash: str, yes: bool) -> None:
-    """Delete a key for good."""
-    if not yes:
-        if not sys.stdin.isatty():
-            raise click.UsageError("Deleting cannot be undone: pass --yes to confirm.")
-        click.confirm(f"Delete key {key_hash} for good?", abort=True)
-    run(lambda mg: mg.api_keys.delete(key_hash))
-    if settings().json:
-        print_json({"deleted": True, "hash": key_hash})
+    """Delete a key for good (asks first unless --yes)."""
+    if yes:
+        full = run(lambda mg: resolve_hash(mg, key_hash))
     else:
-        console().print(f"Deleted {key_hash}.")
+        if not stdin_is_terminal():
+            raise click.UsageError("Deleting cannot be undone: pass --yes to confirm.")
+        key = run(lambda mg: resolve_key(mg, key_hash))
+        full = key.hash
+        if not click.confirm(f"Delete key {key.name!r} ({key.hash}) for good?", err=True):
+            # A "no" is the user's choice, not a failure: exit 0, nothing done.
+            if settings().json:
+                print_json({"deleted": False, "hash": full, "declined": True})
+            else:
+                console().print("Not deleted.")
+            return
+    settings().interrupted = "The key may or may not have been deleted: check with `keys get`."
+    run(lambda mg: mg.api_keys.delete(full))
+    if settings().json:
+        print_json({"deleted": True, "hash": full})
+    else:
+        console().print(f"Deleted {full}.")
 
 
 @keys.command("current")
@@ -239,28 +296,42 @@ def current_key() -> None:
 )
 @common_options
 def rotate_key(key_hash: str, retire: str, secret_file: Path | None) -> None:
-    """Replace a key with a new one of the same settings, then retire the old one."""
-    if secret_file is not None and secret_file.exists():
-        raise click.UsageError(f"{secret_file} already exists; choose another --secret-file.")
+    """Replace a key with a new one of the same settings, then retire the old one.
+
+    The new secret is shown once (or written to --secret-file, created before anything is
+    sent). The old key is disabled (default) or deleted once the new one exists; the
+    output says which, and if retiring fails the old key still works (exit status 1).
+    """
     mode: RetireMode = "delete" if retire == "delete" else "disable"
 
-    async def work(mg: AsyncModelGates) -> tuple[CreatedKey | None, RotationError | None]:
-        try:
-            return await mg.api_keys.rotate(key_hash, retire=mode), None
-        except RotationError as exc:
-            return exc.new_key, exc
-
-    created, failure = run(work)
-    if created is not None:
-        # Even when retiring failed: this is the only chance to keep the new secret.
-        hand_over_secret(
-            created,
-            secret_file,
-            json_data={
-                "old_hash": key_hash,
-                "retired": failure is None,
-                "data": unstructure(created.data),
-            },
+    async def work(mg: AsyncModelGates) -> tuple[str, CreatedKey | None, RotationError | None]:
+        full = await resolve_hash(mg, key_hash)
+        settings().interrupted = (
+            "The rotation may have been half done: check `modelgates keys list "
+            "--include-disabled` for a new key of the same name."
         )
+        try:
+            return full, await mg.api_keys.rotate(full, retire=mode), None
+        except RotationError as exc:
+            return full, exc.new_key, exc
+
+    with SecretsFile(secret_file) if secret_file is not None else nullcontext() as destination:
+        old_hash, created, failure = run(work)
+        retired = "disabled" if mode == "disable" else "deleted"
+        if created is not None:
+            # Even when retiring failed: this is the only chance to keep the new secret.
+            hand_over_secret(
+                created,
+                destination,
+                json_data={
+                    "old_hash": old_hash,
+                    "retired": failure is None,
+                    "old_key": "still enabled" if failure is not None else retired,
+                    "data": unstructure(created.data),
+                },
+            )
     if failure is not None:
-        raise APIFailure(failure.message)
+        raise APIFailure(failure.message, error=failure)
+    if not settings().json:
+        undo = f" `modelgates keys enable {old_hash}` brings it back." if mode == "disable" else ""
+        console().print(f"The old key {old_hash} was {retired}: it no longer works.{undo}")

@@ -21,7 +21,6 @@ from modelgates_async._bulk import (
     KeySpec,
     KeyUpdate,
     ProgressCallback,
-    collect,
     spec_arguments,
     update_arguments,
 )
@@ -38,7 +37,8 @@ from modelgates_async._validation import (
 )
 from modelgates_async.errors import APIResponseValidationError
 from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset, structure
-from modelgates_async.resources._base import Arguments, data_of
+from modelgates_async.resources._base import Arguments, ClientSettings, data_of
+from modelgates_async.resources._raw import AsyncAPIKeysWithRawResponse
 from modelgates_async.resources._usecases import KeyUseCases
 
 __all__ = ["PAGE_SIZE", "AsyncAPIKeys"]
@@ -56,9 +56,14 @@ class AsyncAPIKeys(KeyUseCases):
 
     Every method takes keyword-only ``timeout=`` (seconds per attempt) and ``retries=``
     (a :class:`RetryConfig`) that override the client's for that call.
+    ``with_raw_response.<endpoint>(...)`` returns the answer's status and headers too.
     """
 
-    __slots__ = ()
+    __slots__ = ("with_raw_response",)
+
+    def __init__(self, client: ClientSettings) -> None:
+        super().__init__(client)
+        self.with_raw_response = AsyncAPIKeysWithRawResponse(self)
 
     async def list(
         self,
@@ -238,14 +243,15 @@ class AsyncAPIKeys(KeyUseCases):
         here) or the exception of that spec. ``on_progress(done, total, failed)`` is called
         at the start and after each spec.
         """
-        return await collect(
+        return await self._collect(
+            "api_keys.create_many",
             self.create_many_iter(
                 specs,
                 concurrency=concurrency,
                 on_progress=on_progress,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def create_many_iter(
@@ -280,14 +286,15 @@ class AsyncAPIKeys(KeyUseCases):
         A change is a :class:`KeyUpdate`, a ``(hash, {"disabled": True, ...})`` pair, or a
         mapping with ``hash`` and ``update()``'s keyword names.
         """
-        return await collect(
+        return await self._collect(
+            "api_keys.update_many",
             self.update_many_iter(
                 changes,
                 concurrency=concurrency,
                 on_progress=on_progress,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def update_many_iter(
@@ -321,14 +328,15 @@ class AsyncAPIKeys(KeyUseCases):
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[bool]:
         """Delete each key, ``concurrency`` at a time; a key already gone fails alone (404)."""
-        return await collect(
+        return await self._collect(
+            "api_keys.delete_many",
             self.delete_many_iter(
                 hashes,
                 concurrency=concurrency,
                 on_progress=on_progress,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def delete_many_iter(
@@ -355,14 +363,15 @@ class AsyncAPIKeys(KeyUseCases):
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[APIKey]:
         """Fetch each key, ``concurrency`` at a time; an unknown hash fails alone (404)."""
-        return await collect(
+        return await self._collect(
+            "api_keys.get_many",
             self.get_many_iter(
                 hashes,
                 concurrency=concurrency,
                 on_progress=on_progress,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def get_many_iter(

@@ -22,6 +22,19 @@ EXTERNAL = "ext-" + "9f8e7d6c" * 5  # an external API key: >= 32 characters, not
 _MAX_DEPTH = 8
 
 
+def echo_body(status: int, *secrets: str) -> dict[str, Any]:
+    """An error body in the API's shape that repeats ``secrets`` everywhere it can."""
+    said = " ".join(secrets)
+    return {
+        "error": {
+            "code": status,
+            "message": f"rejected: {said}",
+            "metadata": {"raw": [said, {"nested": said}], said: said},
+        },
+        "user_id": said,
+    }
+
+
 def _texts_of(value: Any, depth: int, seen: set[int]) -> Iterator[str]:
     if id(value) in seen or depth > _MAX_DEPTH:
         return

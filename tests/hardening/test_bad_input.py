@@ -10,7 +10,7 @@ import pytest
 from aioresponses import aioresponses
 
 from modelgates_async import AsyncModelGates, InvalidRequestError, RetryConfig
-from tests.aioresponses_compat import mocked_aiohttp
+from tests.helpers import mocked_aiohttp
 
 BASE = "https://api.test/api/v1"
 KEY = "mgmt-" + "0123abcd" * 6
@@ -85,8 +85,9 @@ async def test_numbers_and_dates_out_of_range_are_refused(
 @pytest.mark.parametrize("field", ["initial_backoff", "max_backoff", "max_retry_after"])
 def test_huge_retry_config_numbers_are_a_value_error(field: str) -> None:
     """RetryConfig(max_backoff=10**400): its ValueError naming the field, not OverflowError."""
+    options: dict[str, Any] = {field: HUGE}
     with pytest.raises(ValueError, match=f"RetryConfig.{field} must be a finite number"):
-        RetryConfig(**{field: HUGE})
+        RetryConfig(**options)
 
 
 def test_huge_client_timeout_is_refused() -> None:

@@ -15,7 +15,7 @@ from aioresponses import aioresponses
 from modelgates_async import AsyncModelGates, NotFoundError, RetryConfig, UsageError
 from modelgates_async._transport import _client_timeout
 from modelgates_async.server import LocalServer
-from tests.aioresponses_compat import mocked_aiohttp
+from tests.helpers import mocked_aiohttp
 
 HASH = "f" * 64
 
@@ -36,16 +36,21 @@ def test_one_client_in_two_asyncio_runs(modelgates_server: LocalServer) -> None:
     assert mg.closed
 
 
-def test_asyncio_runner_reuses_the_session_within_its_loop(modelgates_server: LocalServer) -> None:
-    """Within one loop the session is made once; asyncio.Runner's close() closes it."""
-    if sys.version_info < (3, 11):
-        pytest.skip("asyncio.Runner is new in Python 3.11")
+def test_one_loop_reuses_the_session_until_it_shuts_down(modelgates_server: LocalServer) -> None:
+    """Within one loop the session is made once; the loop's shutdown_asyncgens() closes it.
+
+    (What asyncio.Runner's close() and asyncio.run() do before closing their loop.)
+    """
     mg = AsyncModelGates(modelgates_server.management_key, base_url=modelgates_server.base_url)
-    with asyncio.Runner() as runner:
-        runner.run(mg.api_keys.list())
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(mg.api_keys.list())
         session = mg._session
-        runner.run(mg.api_keys.list())
+        loop.run_until_complete(mg.api_keys.list())
         assert mg._session is session
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
     assert session is not None
     assert session.closed
     asyncio.run(mg.aclose())

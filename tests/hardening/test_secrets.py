@@ -29,30 +29,18 @@ from modelgates_async import (
     RotationError,
 )
 from modelgates_async.server import AsyncLocalServer
-from tests.aioresponses_compat import mocked_aiohttp
 from tests.hardening.secrets import (
     CLIENT_KEY,
     ECHO,
     EXTERNAL,
+    echo_body,
     exception_texts,
     leaks,
     record_texts,
 )
+from tests.helpers import mocked_aiohttp
 
 NO_RETRIES = RetryConfig.disabled()
-
-
-def echo_body(status: int, *secrets: str) -> dict[str, Any]:
-    """An error body in the API's shape that repeats ``secrets`` everywhere it can."""
-    said = " ".join(secrets)
-    return {
-        "error": {
-            "code": status,
-            "message": f"rejected: {said}",
-            "metadata": {"raw": [said, {"nested": said}], said: said},
-        },
-        "user_id": said,
-    }
 
 
 def echo_headers(*secrets: str) -> dict[str, str]:

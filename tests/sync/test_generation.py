@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from modelgates_async import APIKeys, AsyncAPIKeys, AsyncModelGates, ModelGates
-from tests.sync.conftest import ROOT
+from tests.helpers import ROOT
 from tests.sync.fake_async import AsyncFake, AsyncFakeItems
 
 SYNC_NAMES = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__"}

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
 from contextlib import aclosing
-from pathlib import Path
 
 from modelgates_async import AsyncModelGates, KeySpec
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+
+def finished(generator: object) -> bool:
+    """Whether an async generator has run to its end or been closed (not merely paused)."""
+    assert isinstance(generator, types.AsyncGeneratorType)
+    return generator.ag_frame is None
 
 
 async def test_aclosing_stops_a_walk_and_a_bulk_run_early(
@@ -25,16 +30,16 @@ async def test_aclosing_stops_a_walk_and_a_bulk_run_early(
         async for key in pages:
             assert key.name.startswith("walk-")
             break
-    assert walk.ag_frame is None  # finished: closed, not merely paused
+    assert finished(walk)  # finished: closed, not merely paused
     run = keys.create_many_iter([KeySpec("early-1"), KeySpec("early-2")], concurrency=1)
     async with aclosing(run) as items:
         async for item in items:
             assert item.ok
             break
-    assert run.ag_frame is None
+    assert finished(run)
     over = keys.over_limit()
     await over.aclose()
-    assert over.ag_frame is None
+    assert finished(over)
 
 
 def test_mypy_strict_accepts_closing_the_iterators() -> None:

@@ -38,6 +38,11 @@ DOCUMENTED = {
     "BulkItem",
     "BulkResult",
     "usage_in_limit_window",
+    # observing calls: hook events and raw responses
+    "RequestEvent",
+    "ResponseEvent",
+    "RetryEvent",
+    "RawResponse",
     # errors
     "ModelGatesError",
     "InvalidRequestError",
