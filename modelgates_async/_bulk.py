@@ -24,6 +24,7 @@ from typing import Any, Generic, TypeVar, cast, overload
 
 import attrs
 
+from modelgates_async._redact import redacted_repr
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async.errors import BulkError, InvalidRequestError, RateLimitError
@@ -170,7 +171,7 @@ class BulkItem(Generic[T]):
     """
 
     index: int
-    input: Any
+    input: Any = attrs.field(repr=redacted_repr)  # a secret passed as a hash, by mistake
     value: T | None = None
     error: Exception | None = None
 

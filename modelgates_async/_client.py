@@ -12,10 +12,13 @@ from typing import Any, NoReturn
 import aiohttp
 from yarl import URL
 
+from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES, check_max_response_bytes
+from modelgates_async._headers import check_header_arguments
 from modelgates_async._hooks import EventHook, EventHooks
 from modelgates_async._network import SSLOption, mask_url, network_options
 from modelgates_async._options import copy_with_options
 from modelgates_async._retry import RetryConfig
+from modelgates_async._session import OwnedSession
 from modelgates_async._transport import Transport
 from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._validation import check_timeout
@@ -47,7 +50,10 @@ class AsyncModelGates:
     attempt (seconds); ``retries`` says how failures are retried (see :class:`RetryConfig`
     for the bound on a whole call). ``http_referer``, ``app_title`` and ``app_categories``
     are sent as attribution headers. A ``session`` you pass in stays yours: it is used, never
-    closed. Use ``async with`` or call :meth:`aclose`.
+    closed; the session the client makes itself follows the event loop it is used from (a
+    second ``asyncio.run()`` gets a new one). ``max_response_bytes`` caps a response body
+    (decoded); a larger one fails with :class:`APIResponseValidationError`. Use
+    ``async with`` or call :meth:`aclose`.
 
     Network: ``proxy`` is an ``http(s)://[user:password@]host:port`` proxy URL;
     ``trust_env=True`` takes it from ``HTTPS_PROXY``/``HTTP_PROXY`` (``NO_PROXY`` honoured;
@@ -69,6 +75,7 @@ class AsyncModelGates:
         app_categories: str | Sequence[str] | None = None,
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         proxy: str | None = None,
         trust_env: bool = False,
         ssl: SSLOption = True,
@@ -83,6 +90,7 @@ class AsyncModelGates:
             )
         if not isinstance(api_key, str) or not api_key.strip():
             raise InvalidRequestError("api_key must be a non-empty string", argument="api_key")
+        check_header_arguments(api_key, http_referer, app_title, app_categories, default_headers)
         if not isinstance(retries, RetryConfig):
             raise InvalidRequestError(
                 f"retries must be a RetryConfig, got {type(retries).__name__}", argument="retries"
@@ -92,11 +100,12 @@ class AsyncModelGates:
             base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         )
         self._timeout = check_timeout(timeout)
+        max_response_bytes = check_max_response_bytes(max_response_bytes)
         self._retries = retries
         self._session = session
         self._owns_session = session is None
+        self._own_session = OwnedSession()
         self._session_loop_checked = False
-        self._session_lock: asyncio.Lock | None = None
         self._closed = False
         # What with_options() starts from (the key included: never shown, see __repr__).
         self._options: dict[str, Any] = {
@@ -109,6 +118,7 @@ class AsyncModelGates:
             "app_categories": app_categories,
             "default_headers": default_headers,
             "session": session,
+            "max_response_bytes": max_response_bytes,
             "proxy": proxy,
             "trust_env": trust_env,
             "ssl": ssl,
@@ -123,6 +133,7 @@ class AsyncModelGates:
             headers=headers,
             get_session=self._get_session,
             secrets=(api_key, *self._network.secrets),
+            max_response_bytes=max_response_bytes,
             proxy=self._network.proxy,
             ssl=self._network.ssl,
         )
@@ -188,25 +199,19 @@ class AsyncModelGates:
         return self._closed
 
     async def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("This AsyncModelGates client is closed; create a new one.")
+        if self._parent is not None and self._owns_session:
+            return await self._parent._get_session()  # a with_options() copy
+        if self._owns_session:
+            owned = self._session = await self._own_session.get()
+            return owned
         session = self._session
         if session is not None and not session.closed:
             if self._session_loop_checked:
                 return session
             return self._check_session_loop(session)
-        if self._closed:
-            raise ClientClosedError("This AsyncModelGates client is closed; create a new one.")
-        if self._parent is not None:
-            return await self._parent._get_session()
-        if not self._owns_session:
-            raise ClientClosedError("The aiohttp session passed to AsyncModelGates is closed.")
-        # Created lazily inside the running loop: aiohttp binds a session to its loop.
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=256, enable_cleanup_closed=False),
-            trust_env=False,  # proxies from the environment are chosen in _network, not netrc
-            raise_for_status=False,
-        )
-        self._session_loop_checked = True
-        return self._session
+        raise ClientClosedError("The aiohttp session passed to AsyncModelGates is closed.")
 
     def _check_session_loop(self, session: aiohttp.ClientSession) -> aiohttp.ClientSession:
         # A session passed in is bound to the loop it was made in; used from another loop,
@@ -229,15 +234,15 @@ class AsyncModelGates:
         """
         if not self._owns_session:
             return None
-        session, self._session = self._session, None
-        return session
+        self._session = None
+        return self._own_session.forget_after_fork()
 
     async def aclose(self) -> None:
         """Close the session this client created (a session passed in is left open)."""
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None and self._owns_session and not session.closed:
-            await session.close()
+        self._session = None
+        if self._owns_session:
+            await self._own_session.aclose()
 
     async def __aenter__(self) -> AsyncModelGates:
         if self._closed:

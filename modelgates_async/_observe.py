@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from opentelemetry.trace import Span
 
+    from modelgates_async._redact import Redactor
     from modelgates_async._transport import Transport
 
 __all__ = ["observed_request"]
@@ -75,8 +76,12 @@ async def observed_request(
     client_timeout: aiohttp.ClientTimeout,
     retries: RetryConfig,
     idempotent: bool,
+    redactor: Redactor,
 ) -> Any:
-    """Send the request as the transport would, with whatever observes it switched on."""
+    """Send the request as the transport would, with whatever observes it switched on.
+
+    ``redactor`` (the client's secrets and the call's) masks hook headers and span texts.
+    """
     hooks = transport.hooks
     capture = CAPTURE.get()
     tracer = current_tracer()
@@ -99,7 +104,7 @@ async def observed_request(
                 number,
                 status,
                 time.perf_counter() - t0,
-                safe_headers(headers, transport.redact),
+                safe_headers(headers, redactor.text),
             )
             await hooks.emit(hooks.response, "response", event)
 
@@ -122,7 +127,7 @@ async def observed_request(
         t0 = time.perf_counter()
         try:
             result = await transport.attempt(
-                method, path, url, data, attempt_timeout, retries, first, exchange
+                method, path, url, data, attempt_timeout, retries, redactor, first, exchange
             )
         except APIStatusError as exc:
             await on_response(number, exc.status, exc.headers, t0)
@@ -194,5 +199,5 @@ async def observed_request(
                 attempts=attempts,
                 error=error,
                 # Error texts name the path: the span names the template, never a hash.
-                redact=lambda text: transport.redact(text).replace(path, template),
+                redact=lambda text: redactor.text(text).replace(path, template),
             )

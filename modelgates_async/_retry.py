@@ -36,7 +36,11 @@ DEFAULT_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
 
 
 def _non_negative(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if isinstance(value, bool) or not math.isfinite(value) or value < 0:
+    try:
+        finite = not isinstance(value, bool) and math.isfinite(value)
+    except OverflowError:  # an int too large to be a float (10**400)
+        finite = False
+    if not finite or value < 0:
         raise ValueError(
             f"RetryConfig.{attribute.name} must be a finite number >= 0, got {value!r}"
         )

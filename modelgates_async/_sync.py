@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 import aiohttp
 
+from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES
 from modelgates_async._bulk import (
     DEFAULT_CONCURRENCY,
     BulkItem,
@@ -582,7 +583,10 @@ class ModelGates:
     attempt (seconds); ``retries`` says how failures are retried (see :class:`RetryConfig`
     for the bound on a whole call). ``http_referer``, ``app_title`` and ``app_categories``
     are sent as attribution headers. A ``session`` you pass in stays yours: it is used, never
-    closed. Use ``with`` or call :meth:`close`.
+    closed; the session the client makes itself follows the event loop it is used from (a
+    second ``asyncio.run()`` gets a new one). ``max_response_bytes`` caps a response body
+    (decoded); a larger one fails with :class:`APIResponseValidationError`. Use
+    ``with`` or call :meth:`close`.
 
     Network: ``proxy`` is an ``http(s)://[user:password@]host:port`` proxy URL;
     ``trust_env=True`` takes it from ``HTTPS_PROXY``/``HTTP_PROXY`` (``NO_PROXY`` honoured;
@@ -611,6 +615,7 @@ class ModelGates:
         app_categories: str | Sequence[str] | None = None,
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         proxy: str | None = None,
         trust_env: bool = False,
         ssl: SSLOption = True,
@@ -626,6 +631,7 @@ class ModelGates:
             app_categories=app_categories,
             default_headers=default_headers,
             session=session,
+            max_response_bytes=max_response_bytes,
             proxy=proxy,
             trust_env=trust_env,
             ssl=ssl,

@@ -7,20 +7,23 @@ aiohttp's exceptions are mapped to ours here and nowhere else (httpcore's
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDictProxy
 from yarl import URL
 
+from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES, read_capped
 from modelgates_async._hooks import EventHooks
 from modelgates_async._network import SSLOption
 from modelgates_async._observe import observed_request
 from modelgates_async._ratelimit import AdaptiveLimiter
 from modelgates_async._raw import CAPTURE, Exchange
+from modelgates_async._redact import Redactor, install_log_filter, scrub_exception
 from modelgates_async._retry import (
     RetryConfig,
     is_retryable,
@@ -45,6 +48,7 @@ from modelgates_async.errors import (
 __all__ = ["Transport"]
 
 logger = logging.getLogger("modelgates_async")
+install_log_filter(logger)
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -61,6 +65,16 @@ _NOT_CONNECTED: tuple[type[BaseException], ...] = (
 )
 
 
+_NO_JSON = object()
+
+
+@functools.lru_cache(maxsize=32)
+def _client_timeout(total: float) -> aiohttp.ClientTimeout:
+    # Bounded: computed deadlines give a new value per call, and an unbounded dict grew
+    # forever. A hit costs ~0.25 µs, building one ~2 µs (benchmarks in the hardening report).
+    return aiohttp.ClientTimeout(total=total)
+
+
 class Transport:
     """Sends requests for one client: fixed headers, base URL, session, secrets to redact."""
 
@@ -69,10 +83,10 @@ class Transport:
         "_get_session",
         "_headers",
         "_json_headers",
+        "_max_response_bytes",
         "_proxy",
-        "_secrets",
+        "_redactor",
         "_ssl",
-        "_timeouts",
         "hooks",
         "limiter",
     )
@@ -85,6 +99,7 @@ class Transport:
         get_session: Callable[[], Awaitable[aiohttp.ClientSession]],
         secrets: tuple[str, ...],
         limiter: AdaptiveLimiter | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         hooks: EventHooks | None = None,
         proxy: str | None = None,
         ssl: SSLOption = True,
@@ -95,8 +110,8 @@ class Transport:
         self._headers = dict(headers)
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
         self._get_session = get_session
-        self._secrets = tuple(s for s in secrets if s)
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._redactor = Redactor(secrets)
+        self._max_response_bytes = max_response_bytes
         # None, not an empty EventHooks: the plain path checks ``is None`` and nothing else.
         self.hooks = hooks if hooks else None
         self._proxy = proxy
@@ -108,11 +123,8 @@ class Transport:
         return self._base_url
 
     def redact(self, text: str) -> str:
-        """Replace every known secret in ``text`` with a mask."""
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, "***")
-        return text
+        """Replace every known secret and every ``sk-…``-shaped value in ``text`` with a mask."""
+        return self._redactor.text(text)
 
     async def request(
         self,
@@ -124,13 +136,17 @@ class Transport:
         timeout: float,
         retries: RetryConfig,
         idempotent: bool = True,
+        secrets: tuple[str | None, ...] = (),
     ) -> Any:
-        """Send a request and return its decoded JSON body, retrying as ``retries`` says."""
+        """Send a request and return its decoded JSON body, retrying as ``retries`` says.
+
+        ``secrets`` are this call's own (an external API key in the body): they are masked,
+        with the client's, in every error and log record of the call.
+        """
         url = URL(self._base_url + path + query, encoded=True)
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        client_timeout = self._timeouts.get(timeout)
-        if client_timeout is None:
-            client_timeout = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
+        client_timeout = _client_timeout(timeout)
+        redactor = self._redactor.with_secrets(secrets)
 
         if (
             self.hooks is None
@@ -139,13 +155,15 @@ class Transport:
             and current_tracer() is None
         ):
             try:
-                return await self.attempt(method, path, url, data, client_timeout, retries, True)
+                return await self.attempt(
+                    method, path, url, data, client_timeout, retries, redactor, True
+                )
             except ModelGatesError as exc:
                 if retries.attempts <= 1 or not is_retryable(exc, retries, idempotent=idempotent):
                     raise
                 first_failure = exc
             return await retry_after_first_failure(
-                lambda: self.attempt(method, path, url, data, client_timeout, retries),
+                lambda: self.attempt(method, path, url, data, client_timeout, retries, redactor),
                 first_failure,
                 retries,
                 idempotent=idempotent,
@@ -154,7 +172,7 @@ class Transport:
             )
         # Hooks, a span, a raw capture or a deadline: the same attempts, observed.
         return await observed_request(
-            self, method, path, url, data, timeout, client_timeout, retries, idempotent
+            self, method, path, url, data, timeout, client_timeout, retries, idempotent, redactor
         )
 
     async def attempt(
@@ -165,12 +183,14 @@ class Transport:
         data: bytes | None,
         client_timeout: aiohttp.ClientTimeout,
         retries: RetryConfig,
+        redactor: Redactor,
         first: bool = False,
         exchange: Exchange | None = None,
     ) -> Any:
         """One attempt: a place under the limiter, the request, its decoded JSON body.
 
-        ``exchange``, when given, receives the status and headers of a 2xx answer.
+        ``redactor`` masks the call's secrets in its errors; ``exchange``, when given,
+        receives the status and headers of a 2xx answer.
         """
         limiter = self.limiter
         started_round = limiter.round
@@ -181,7 +201,7 @@ class Transport:
         else:
             limiter.in_flight += 1  # idle: all the limiter costs
         try:
-            result = await self._send(method, path, url, data, client_timeout, exchange)
+            result = await self._send(method, path, url, data, client_timeout, redactor, exchange)
         except RateLimitError as exc:
             wait = exc.retry_after if exc.retry_after is not None else retries.initial_backoff
             limiter.on_rate_limited(min(wait, retries.max_retry_after), started_round)
@@ -199,6 +219,7 @@ class Transport:
         url: URL,
         data: bytes | None,
         timeout: aiohttp.ClientTimeout,
+        redactor: Redactor,
         exchange: Exchange | None = None,
     ) -> Any:
         session = await self._get_session()
@@ -215,9 +236,10 @@ class Transport:
                 ssl=self._ssl,
             ) as response:
                 status = response.status
-                raw = await response.read()
+                raw, too_large = await read_capped(response, self._max_response_bytes)
                 response_headers = response.headers
         except _NOT_CONNECTED as exc:
+            scrub_exception(exc, redactor)
             if isinstance(exc, asyncio.TimeoutError):
                 raise APITimeoutError(
                     f"Timed out connecting for {method} {path}.",
@@ -226,18 +248,20 @@ class Transport:
                     connected=False,
                 ) from exc
             raise APIConnectionError(
-                self.redact(f"Could not connect for {method} {path}: {exc}"),
+                redactor.text(f"Could not connect for {method} {path}: {exc}"),
                 method=method,
                 path=path,
                 connected=False,
             ) from exc
         except asyncio.TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
+            scrub_exception(exc, redactor)
             raise APITimeoutError(
                 f"{method} {path} timed out after {timeout.total}s.", method=method, path=path
             ) from exc
         except aiohttp.ClientError as exc:
+            scrub_exception(exc, redactor)
             raise APIConnectionError(
-                self.redact(
+                redactor.text(
                     f"Connection error during {method} {path}: {type(exc).__name__}: {exc}"
                 ),
                 method=method,
@@ -246,44 +270,55 @@ class Transport:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s -> %d", method, path, status)
         if 200 <= status < 300:
+            if too_large:
+                limit = self._max_response_bytes
+                raise APIResponseValidationError(
+                    f"{method} {path} answered {status} with a body larger than "
+                    f"max_response_bytes ({limit} bytes); it was not read further.",
+                    status=status,
+                    errors=(f"$: response body too large (over {limit} bytes)",),
+                )
             if exchange is not None:
                 exchange.status, exchange.headers = status, response_headers
-            try:
-                return json.loads(raw)
-            except ValueError as exc:
+            decoded = _decode_json(raw)
+            if decoded is _NO_JSON:
+                # Raised outside any except block: json's error keeps the whole document
+                # (``.doc``), secrets included, and would ride along as __context__.
                 raise APIResponseValidationError(
                     f"{method} {path} answered {status} with a body that is not JSON.",
                     status=status,
-                    body=self.redact(raw[:_MAX_ERROR_TEXT].decode("utf-8", "replace")),
-                ) from exc
-        raise self._status_error(method, path, status, raw, response_headers)
-
-    def _text(self, raw: bytes) -> str:
-        return self.redact(raw[:_MAX_ERROR_TEXT].decode("utf-8", "replace"))
+                    body=_text(raw, redactor),
+                )
+            return decoded
+        raise self._status_error(method, path, status, raw, response_headers, redactor)
 
     def _status_error(
-        self, method: str, path: str, status: int, raw: bytes, headers: CIMultiDictProxy[str]
+        self,
+        method: str,
+        path: str,
+        status: int,
+        raw: bytes,
+        headers: CIMultiDictProxy[str],
+        redactor: Redactor,
     ) -> APIStatusError:
+        # A body cut at max_response_bytes is not JSON: it is kept as (truncated) text.
         code: int | None = None
         metadata: Mapping[str, Any] | None = None
         user_id: str | None = None
-        body: object
+        body: object = _decode_json(raw)
         message: str | None = None
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = self._text(raw)
+        body = _text(raw, redactor) if body is _NO_JSON else redactor.value(body)
         if isinstance(body, dict):
             error = body.get("error")
             if isinstance(error, dict):
                 if isinstance(error.get("message"), str):
-                    message = self.redact(error["message"])
+                    message = error["message"]
                 if isinstance(error.get("code"), int):
                     code = error["code"]
                 if isinstance(error.get("metadata"), dict):
                     metadata = error["metadata"]
             elif isinstance(error, str):
-                message = self.redact(error)
+                message = error
             if isinstance(body.get("user_id"), str):
                 user_id = body["user_id"]
         elif isinstance(body, str) and body.strip():
@@ -298,7 +333,7 @@ class Transport:
             "code": code,
             "metadata": metadata,
             "user_id": user_id,
-            "headers": CIMultiDict(headers),
+            "headers": redactor.headers(headers),
             "body": body,
             "method": method,
             "path": path,
@@ -306,6 +341,18 @@ class Transport:
         if cls is RateLimitError:
             return RateLimitError(message, retry_after=parse_retry_after(headers), **kwargs)
         return cls(message, **kwargs)
+
+
+def _decode_json(raw: bytes) -> Any:
+    """The decoded body, or ``_NO_JSON`` (a nesting too deep for json counts as not JSON)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return _NO_JSON
+
+
+def _text(raw: bytes, redactor: Redactor) -> str:
+    return redactor.text(raw[:_MAX_ERROR_TEXT].decode("utf-8", "replace"))
 
 
 def _first_line(text: str) -> str:

@@ -22,7 +22,8 @@
         └── InternalServerError 5xx
 
 No message, repr or attribute of these exceptions carries the API key or a created key's
-secret: the transport redacts them before an exception is built.
+secret: the transport redacts them before an exception is built, and every exception masks
+``sk-…``-shaped values in what it is given once more (``_redact``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from modelgates_async._redact import REDACTOR, redact
 
 if TYPE_CHECKING:  # records are built from errors' module, never the other way at runtime
     from modelgates_async._bulk import BulkResult
@@ -59,6 +62,7 @@ class ModelGatesError(Exception):
     """Base class of every error raised by modelgates-async."""
 
     def __init__(self, message: str) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
 
@@ -123,8 +127,8 @@ class APIResponseValidationError(ModelGatesError):
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.body = body
-        self.errors = errors
+        self.body = redact(body)
+        self.errors: tuple[str, ...] = redact(errors)
 
 
 class APIStatusError(ModelGatesError):
@@ -153,10 +157,10 @@ class APIStatusError(ModelGatesError):
         super().__init__(message)
         self.status = status
         self.code = code
-        self.metadata = metadata
-        self.user_id = user_id
-        self.headers: Mapping[str, str] = headers if headers is not None else {}
-        self.body = body
+        self.metadata: Mapping[str, Any] | None = redact(metadata)
+        self.user_id = redact(user_id)
+        self.headers: Mapping[str, str] = REDACTOR.headers(headers) if headers is not None else {}
+        self.body = redact(body)
         self.method = method
         self.path = path
 

@@ -332,13 +332,16 @@ def structure(data: Any, cls: type[T], *, status: int = 200, path: str = "$") ->
     """Build a record of ``cls`` from decoded JSON, or raise APIResponseValidationError."""
     try:
         return (_converters.get(False) or _converter(detailed=False)).structure(data, cls)
-    except Exception as exc:
-        errors = _describe_failure(data, cls, path)
-        raise APIResponseValidationError(
-            f"The response does not match the {cls.__name__} schema: " + "; ".join(errors),
-            status=status,
-            errors=errors,
-        ) from exc
+    except Exception:
+        pass
+    # Raised outside the except block, unchained: a conversion error may quote the value it
+    # refused (a date field echoing a secret); ``errors`` names the fields instead.
+    errors = _describe_failure(data, cls, path)
+    raise APIResponseValidationError(
+        f"The response does not match the {cls.__name__} schema: " + "; ".join(errors),
+        status=status,
+        errors=errors,
+    )
 
 
 def unstructure(record: object) -> Any:
