@@ -4,8 +4,16 @@
 ...     created = await mg.api_keys.create("Tenant 42", limit=50, limit_reset="monthly")
 """
 
-from modelgates_async._bulk import BulkError, BulkItem, BulkResult, KeySpec, KeyUpdate
+from modelgates_async._bulk import (
+    BulkError,
+    BulkItem,
+    BulkResult,
+    KeySpec,
+    KeyUpdate,
+    partial_result_of,
+)
 from modelgates_async._client import DEFAULT_BASE_URL, AsyncModelGates
+from modelgates_async._journal import JournalEntry, read_journal
 from modelgates_async._retry import RetryConfig
 from modelgates_async._sync import APIKeys, ModelGates
 from modelgates_async._types import NOT_GIVEN, NotGiven
@@ -18,10 +26,15 @@ from modelgates_async.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    CreatedKeyValidationError,
     InternalServerError,
     InvalidRequestError,
+    JournalError,
+    JournalMismatchError,
     ModelGatesError,
     NotFoundError,
+    NotStartedError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitError,
 )
@@ -53,10 +66,14 @@ __all__ = [
     "BulkItem",
     "BulkResult",
     "CreatedKey",
+    "CreatedKeyValidationError",
     "CurrentKey",
     "FreeModelDailyRequests",
     "InternalServerError",
     "InvalidRequestError",
+    "JournalEntry",
+    "JournalError",
+    "JournalMismatchError",
     "KeyBudget",
     "KeySpec",
     "KeyUpdate",
@@ -65,11 +82,15 @@ __all__ = [
     "ModelGatesError",
     "NotFoundError",
     "NotGiven",
+    "NotStartedError",
+    "OutcomeUnknownError",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitInfo",
     "RetryConfig",
     "RotationError",
     "__version__",
+    "partial_result_of",
+    "read_journal",
     "usage_in_limit_window",
 ]

@@ -7,8 +7,14 @@
   worker count *is* the bound: no task waits for a pooled connection it cannot get, and the
   client-wide :class:`~modelgates_async._ratelimit.AdaptiveLimiter` slows every worker
   after a 429.
-- :class:`BulkResult`: per input, its value or its exception; one failure never stops or
-  loses the others. :class:`BulkError` is what ``raise_for_errors()`` raises.
+- :class:`BulkResult` (``_results.py``): per input, its value or its exception; one failure
+  never stops or loses the others. :class:`BulkError` is what ``raise_for_errors()`` raises.
+- Interrupted (the task cancelled, ``asyncio.timeout``/``wait_for``, Ctrl-C), a run stops
+  starting calls, lets the calls already sent finish (each bounded by its timeout), then
+  re-raises the interruption itself — never swallowed — with ``.partial_result``: a
+  :class:`BulkResult` of every input, those never sent failing with
+  :class:`~modelgates_async.errors.NotStartedError`. A second interruption while it waits
+  abandons the calls in flight (:class:`~modelgates_async.errors.OutcomeUnknownError`).
 
 Nothing here logs a value: the values of ``create_many`` hold secrets.
 """
@@ -16,17 +22,39 @@ Nothing here logs a value: the values of ``create_many`` hold secrets.
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from datetime import datetime
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import Any, TypeVar
 
 import attrs
 
+from modelgates_async._results import (
+    BulkError,
+    BulkItem,
+    BulkResult,
+    Progress,
+    ProgressCallback,
+    attach_partial_result,
+    partial_result_of,
+)
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
-from modelgates_async.errors import InvalidRequestError, ModelGatesError, RateLimitError
+from modelgates_async.errors import (
+    InvalidRequestError,
+    NotStartedError,
+    OutcomeUnknownError,
+    RateLimitError,
+)
 from modelgates_async.models import LimitReset
 
 __all__ = [
@@ -37,13 +65,14 @@ __all__ = [
     "KeySpec",
     "KeyUpdate",
     "ProgressCallback",
+    "attach_partial_result",
     "check_concurrency",
     "collect",
     "iter_bulk",
+    "partial_result_of",
     "requeue_rate_limited",
+    "run_prepared",
 ]
-
-logger = logging.getLogger("modelgates_async")
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -54,10 +83,6 @@ DEFAULT_CONCURRENCY = 16
 MAX_REQUEUES = 8
 """How many times one input may go back into the queue after a 429 that outlasted the
 transport's own retries (see :func:`requeue_rate_limited`)."""
-
-ProgressCallback = Callable[[int, int, int], object]
-"""``on_progress(done, total, failed)``: called once at the start (done=0), then after each
-item finishes, in the event loop's thread."""
 
 
 @attrs.frozen
@@ -163,117 +188,6 @@ def _check_fields(given: Mapping[Any, Any], allowed: frozenset[str], what: str) 
         )
 
 
-@attrs.frozen
-class BulkItem(Generic[T]):
-    """What became of one input: ``value`` when ``ok``, else ``error``.
-
-    ``index`` is the input's position; ``input`` is the input as given.
-    """
-
-    index: int
-    input: Any
-    value: T | None = None
-    error: Exception | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the call succeeded."""
-        return self.error is None
-
-    def unwrap(self) -> T:
-        """The value, or raise the item's exception."""
-        if self.error is not None:
-            raise self.error
-        return cast(T, self.value)
-
-
-class BulkResult(Generic[T]):
-    """The outcome of a bulk run: one :class:`BulkItem` per input, in input order.
-
-    Iterate it, index it (``result[3].value``), count it (``succeeded``, ``failed``), or call
-    :meth:`raise_for_errors`. ``values`` are the successes' values, in input order.
-    """
-
-    __slots__ = ("_failed", "items")
-
-    def __init__(self, items: Iterable[BulkItem[T]]) -> None:
-        self.items: tuple[BulkItem[T], ...] = tuple(items)
-        self._failed = sum(1 for item in self.items if item.error is not None)
-
-    def __repr__(self) -> str:
-        # Counts only: the values of a create_many hold secrets (masked, but still).
-        return f"BulkResult(total={self.total}, succeeded={self.succeeded}, failed={self.failed})"
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __iter__(self) -> Iterator[BulkItem[T]]:
-        return iter(self.items)
-
-    @overload
-    def __getitem__(self, index: int) -> BulkItem[T]: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[BulkItem[T], ...]: ...
-    def __getitem__(self, index: int | slice) -> BulkItem[T] | tuple[BulkItem[T], ...]:
-        return self.items[index]
-
-    @property
-    def total(self) -> int:
-        """How many inputs there were."""
-        return len(self.items)
-
-    @property
-    def succeeded(self) -> int:
-        """How many inputs succeeded."""
-        return len(self.items) - self._failed
-
-    @property
-    def failed(self) -> int:
-        """How many inputs failed."""
-        return self._failed
-
-    @property
-    def ok(self) -> bool:
-        """True when every input succeeded."""
-        return self._failed == 0
-
-    @property
-    def values(self) -> list[T]:
-        """The values of the inputs that succeeded, in input order."""
-        return [cast(T, item.value) for item in self.items if item.error is None]
-
-    @property
-    def errors(self) -> list[BulkItem[T]]:
-        """The items that failed, in input order."""
-        return [item for item in self.items if item.error is not None]
-
-    def raise_for_errors(self) -> BulkResult[T]:
-        """Raise :class:`BulkError` if any input failed; else return this result."""
-        if self._failed:
-            raise BulkError(self)
-        return self
-
-
-class BulkError(ModelGatesError):
-    """Some inputs of a bulk run failed; ``result`` still holds every input's outcome.
-
-    Raised by :meth:`BulkResult.raise_for_errors`, so the values that did succeed (the
-    secrets of keys that were created) stay reachable as ``exc.result.values``.
-    """
-
-    def __init__(self, result: BulkResult[Any]) -> None:
-        errors = result.errors
-        kinds = Counter(type(item.error).__name__ for item in errors)
-        summary = ", ".join(f"{n} × {name}" for name, n in kinds.most_common())
-        first = errors[0]
-        super().__init__(
-            f"{result.failed} of {result.total} failed ({summary}); "
-            f"first: item {first.index}: {first.error}. "
-            "Every outcome, the successes included, is in .result."
-        )
-        self.result = result
-
-
 def check_concurrency(concurrency: object) -> int:
     """A positive integer bound on calls in flight."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
@@ -291,31 +205,6 @@ def _inputs(inputs: Iterable[Any], what: str) -> list[Any]:
             argument=what,
         )
     return list(inputs)
-
-
-class _Progress:
-    __slots__ = ("callback", "done", "failed", "total")
-
-    def __init__(self, callback: ProgressCallback | None, total: int) -> None:
-        self.callback = callback
-        self.total = total
-        self.done = 0
-        self.failed = 0
-
-    def report(self, item: BulkItem[Any] | None) -> None:
-        if item is not None:
-            self.done += 1
-            self.failed += item.error is not None
-        callback = self.callback
-        if callback is None:
-            return
-        try:
-            callback(self.done, self.total, self.failed)
-        except Exception:
-            # A broken progress display must not cost the caller the results (the secrets
-            # of created keys): say so once, loudly, and carry on without it.
-            self.callback = None
-            logger.exception("on_progress raised; it is not called again in this bulk run")
 
 
 def requeue_rate_limited(retries: RetryConfig) -> Callable[[Exception], bool]:
@@ -353,64 +242,156 @@ async def iter_bulk(
     input fails without being sent (those items come first). Then ``concurrency`` workers
     call ``call``; an exception fails only its own item, except that an exception
     ``requeue`` accepts puts the item back at the end of the queue (at most
-    ``max_requeues`` times). Closing the iterator early cancels the calls still in flight.
+    ``max_requeues`` times). Closing the iterator early cancels the calls still in flight;
+    an interruption while it waits for them is handled as :func:`run_prepared` says.
     """
     check_concurrency(concurrency)
     items = _inputs(inputs, what)
-    progress = _Progress(on_progress, len(items))
-    progress.report(None)
-    pending: deque[tuple[int, Any, P]] = deque()
+    entries: list[tuple[int, Any, P]] = []
     refused: list[BulkItem[T]] = []
     for index, given in enumerate(items):
         try:
-            pending.append((index, given, prepare(given)))
+            entries.append((index, given, prepare(given)))
         except Exception as exc:
             refused.append(BulkItem(index, given, error=exc))
-    for item in refused:
+    run = run_prepared(
+        len(items),
+        refused,
+        entries,
+        call,
+        concurrency=concurrency,
+        on_progress=on_progress,
+        requeue=requeue,
+        max_requeues=max_requeues,
+    )
+    async with contextlib.aclosing(run):  # closing us closes it now, not at GC
+        async for item in run:
+            yield item
+
+
+async def run_prepared(
+    total: int,
+    settled: Sequence[BulkItem[T]],
+    entries: Sequence[tuple[int, Any, P]],
+    call: Callable[[P], Awaitable[T]],
+    *,
+    concurrency: int,
+    on_progress: ProgressCallback | None = None,
+    requeue: Callable[[Exception], bool] | None = None,
+    max_requeues: int = MAX_REQUEUES,
+) -> AsyncGenerator[BulkItem[T], None]:
+    """The pool under :func:`iter_bulk`: yield ``settled`` items (decided without a call),
+    then call ``call(payload)`` for each ``(index, input, payload)`` of ``entries``.
+
+    Indices of ``settled`` and ``entries`` together are ``0 .. total-1``. Interrupted while
+    waiting (``CancelledError``, ``KeyboardInterrupt``, any BaseException — also one a
+    worker raised), it stops starting calls, waits for those in flight, and re-raises the
+    interruption with ``.partial_result`` (every input, in input order). A second
+    interruption during that wait cancels the calls in flight and raises the first one.
+    """
+    check_concurrency(concurrency)
+    progress = Progress(on_progress, total)
+    progress.report(None)
+    reported: dict[int, BulkItem[T]] = {}
+    for item in settled:
+        reported[item.index] = item
         progress.report(item)
         yield item
-    if not pending:
+    if not entries:
         return
 
+    pending: deque[tuple[int, Any, P]] = deque(entries)
+    in_flight: dict[int, Any] = {}
     finished: asyncio.Queue[BulkItem[T] | BaseException] = asyncio.Queue()
-
     requeued: Counter[int] = Counter()
+    stopping = False
 
     async def worker() -> None:
         while pending:
             index, given, payload = pending.popleft()
+            in_flight[index] = given
             try:
                 value = await call(payload)
             except Exception as exc:
-                if requeue is not None and requeued[index] < max_requeues and requeue(exc):
+                if (
+                    not stopping
+                    and requeue is not None
+                    and requeued[index] < max_requeues
+                    and requeue(exc)
+                ):
                     requeued[index] += 1
+                    del in_flight[index]
                     pending.append((index, given, payload))
                     continue
-                finished.put_nowait(BulkItem(index, given, error=exc))
+                outcome: BulkItem[T] = BulkItem(index, given, error=exc)
             else:
-                finished.put_nowait(BulkItem(index, given, value=value))
+                outcome = BulkItem(index, given, value=value)
+            del in_flight[index]
+            finished.put_nowait(outcome)
 
     def on_worker_done(task: asyncio.Task[None]) -> None:
         # A worker ends early only on a BaseException (KeyboardInterrupt…): pass it on
         # instead of waiting forever for items it will never finish.
         if not task.cancelled() and task.exception() is not None:
-            finished.put_nowait(cast(BaseException, task.exception()))
+            finished.put_nowait(task.exception())  # type: ignore[arg-type]
 
-    count = len(pending)
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, count))]
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(entries)))]
     for task in workers:
         task.add_done_callback(on_worker_done)
     try:
-        for _ in range(count):
+        for _ in range(len(entries)):
             outcome = await finished.get()
             if isinstance(outcome, BaseException):
                 raise outcome
+            reported[outcome.index] = outcome
             progress.report(outcome)
             yield outcome
+    except GeneratorExit:
+        raise  # closed early by the caller: the finally cancels what is in flight
+    except BaseException as interruption:
+        stopping = True
+        not_started = [(index, given) for index, given, _ in pending]
+        pending.clear()  # the workers end after their current call
+        try:
+            await asyncio.wait(workers)
+        except BaseException as again:
+            for task in workers:
+                task.cancel()
+            attach_partial_result(
+                again, _partial(reported, finished, not_started, in_flight, progress)
+            )
+            raise interruption from None  # the first: its type is what the caller expects
+        finally:
+            attach_partial_result(
+                interruption, _partial(reported, finished, not_started, in_flight, progress)
+            )
+        raise
     finally:
         for task in workers:
             task.cancel()
         await asyncio.wait(workers)
+
+
+def _partial(
+    reported: dict[int, BulkItem[T]],
+    finished: asyncio.Queue[BulkItem[T] | BaseException],
+    not_started: list[tuple[int, Any]],
+    in_flight: dict[int, Any],
+    progress: Progress,
+) -> BulkResult[T]:
+    """Every outcome of an interrupted run, in input order; ``reported`` grows with the
+    items that finished while it wound down."""
+    while not finished.empty():
+        outcome = finished.get_nowait()
+        if isinstance(outcome, BulkItem):
+            reported[outcome.index] = outcome
+            progress.report(outcome)
+    outcomes = dict(reported)
+    for index, given in not_started:
+        outcomes[index] = BulkItem(index, given, error=NotStartedError())
+    for index, given in in_flight.items():
+        outcomes.setdefault(index, BulkItem(index, given, error=OutcomeUnknownError()))
+    return BulkResult(outcomes[index] for index in sorted(outcomes))
 
 
 async def collect(items: AsyncIterator[BulkItem[T]]) -> BulkResult[T]:

@@ -7,13 +7,18 @@
     ├── APIConnectionError — no HTTP answer
     │   └── APITimeoutError (also TimeoutError)
     ├── APIResponseValidationError — a 2xx whose body is not what the spec says
-    └── APIStatusError — the server answered 4xx/5xx
-        ├── BadRequestError 400
-        ├── AuthenticationError 401
-        ├── PermissionDeniedError 403
-        ├── NotFoundError 404
-        ├── RateLimitError 429 (.retry_after)
-        └── InternalServerError 5xx
+    │   └── CreatedKeyValidationError — … of a create: the key exists, .key is its secret
+    ├── APIStatusError — the server answered 4xx/5xx
+    │   ├── BadRequestError 400
+    │   ├── AuthenticationError 401
+    │   ├── PermissionDeniedError 403
+    │   ├── NotFoundError 404
+    │   ├── RateLimitError 429 (.retry_after)
+    │   └── InternalServerError 5xx
+    ├── NotStartedError — a bulk run was interrupted before this input was sent
+    ├── OutcomeUnknownError — a bulk call was abandoned after it was sent
+    └── JournalError — a bulk journal cannot be used (.path)
+        └── JournalMismatchError — the journal was written for other specs (.index)
 
 Two more carry records, so they live beside them: ``BulkError`` (``_bulk.py``, from
 ``BulkResult.raise_for_errors()``; ``.result`` keeps every outcome) and ``RotationError``
@@ -21,7 +26,12 @@ Two more carry records, so they live beside them: ``BulkError`` (``_bulk.py``, f
 ``ModelGatesError`` subclasses exported from the package.
 
 No message, repr or attribute of these exceptions carries the API key or a created key's
-secret: the transport redacts them before an exception is built.
+secret: the transport redacts them before an exception is built. One documented exception:
+``CreatedKeyValidationError.key`` keeps the secret of a key that was created (promise 1); it
+is an attribute only, never in ``str()`` or ``repr()``.
+
+An interrupted bulk call (``CancelledError``, ``KeyboardInterrupt``) carries every outcome so
+far as ``.partial_result``; see ``modelgates_async._runner``.
 """
 
 from __future__ import annotations
@@ -36,10 +46,15 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CreatedKeyValidationError",
     "InternalServerError",
     "InvalidRequestError",
+    "JournalError",
+    "JournalMismatchError",
     "ModelGatesError",
     "NotFoundError",
+    "NotStartedError",
+    "OutcomeUnknownError",
     "PermissionDeniedError",
     "RateLimitError",
 ]
@@ -175,3 +190,75 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """5xx: the server failed."""
+
+
+# --- promise 1: outcomes that must not be lost ---------------------------------------------
+
+
+class CreatedKeyValidationError(APIResponseValidationError):
+    """A create (or a rotation's create) answered 2xx, so the key exists, but its record
+    does not match the schema (a new enum value, a null, a missing field).
+
+    The secret is not lost: ``key`` holds it and ``key_hash`` the key's hash when the body
+    named one (else None). ``str()``/``repr()`` never show the secret; store it, then fix or
+    delete the key. ``errors`` names the offending fields as for any validation error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str,
+        key_hash: str | None,
+        status: int,
+        errors: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, status=status, errors=errors)
+        self.key = key
+        self.key_hash = key_hash
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, key_hash={self.key_hash!r})"
+
+
+class NotStartedError(ModelGatesError):
+    """The error of a bulk input that was never sent: the run was interrupted first.
+
+    Found in the ``.partial_result`` of an interrupted bulk call; nothing was done for
+    this input, so running it again is safe.
+    """
+
+    def __init__(self, message: str = "Not started: the bulk run was interrupted first.") -> None:
+        super().__init__(message)
+
+
+class OutcomeUnknownError(ModelGatesError):
+    """The error of a bulk input whose call was sent but abandoned before its answer (a
+    second interruption, or the worker died). The call may have taken effect: for a
+    create, a key may exist whose secret never arrived — a journal resume finds and
+    deletes such an orphan."""
+
+    def __init__(
+        self, message: str = "Outcome unknown: the call was sent, then abandoned."
+    ) -> None:
+        super().__init__(message)
+
+
+class JournalError(ModelGatesError):
+    """A bulk journal cannot be used: unreadable, corrupt, readable by others, or in use
+    by another process. ``path`` names the file; nothing was sent."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class JournalMismatchError(JournalError):
+    """The journal was written for other specs than the ones given (another file, edited
+    or reordered specs). ``index`` is the first spec that differs (None when the count
+    differs first). Nothing was sent: resume with the specs of the journal, or start a
+    new journal."""
+
+    def __init__(self, message: str, *, path: str, index: int | None) -> None:
+        super().__init__(message, path=path)
+        self.index = index

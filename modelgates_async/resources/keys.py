@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from modelgates_async._bulk import (
     spec_arguments,
     update_arguments,
 )
+from modelgates_async._resume import journaled_creates
 from modelgates_async._retry import RetryConfig
 from modelgates_async._transport import Transport
 from modelgates_async._types import NOT_GIVEN, NotGiven
@@ -43,10 +45,18 @@ from modelgates_async.errors import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
+    CreatedKeyValidationError,
     InvalidRequestError,
     ModelGatesError,
 )
-from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset, structure
+from modelgates_async.models import (
+    APIKey,
+    CreatedKey,
+    CurrentKey,
+    LimitReset,
+    structure,
+    structure_created_key,
+)
 
 __all__ = ["PAGE_SIZE", "AsyncAPIKeys"]
 
@@ -161,6 +171,8 @@ class AsyncAPIKeys:
         ``limit`` is in USD (None: no limit); ``limit_reset`` is daily, weekly or monthly
         (None: never resets); ``expires_at`` is an aware datetime or a UTC ISO string.
         Not idempotent: retried by default only when the server provably did nothing.
+        A 2xx whose record does not validate raises :class:`CreatedKeyValidationError`,
+        which keeps the secret of the key that was made in ``.key`` (never in its text).
         """
         body = create_body(
             name,
@@ -180,7 +192,7 @@ class AsyncAPIKeys:
             retries=call_retries,
             idempotent=False,
         )
-        return structure(response, CreatedKey, status=201)
+        return structure_created_key(response, status=201)
 
     async def get(
         self,
@@ -274,6 +286,7 @@ class AsyncAPIKeys:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
+        journal: str | os.PathLike[str] | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[CreatedKey]:
@@ -283,12 +296,20 @@ class AsyncAPIKeys:
         result holds, in input order, each ``CreatedKey`` (its secret is returned only
         here) or the exception of that spec. ``on_progress(done, total, failed)`` is called
         at the start and after each spec.
+
+        ``journal=PATH`` records each intent before its request and each key and secret
+        as it arrives (a 0600 file). Calling again with the same specs and journal
+        resumes: done specs come back from the journal without a request, specs in doubt
+        are reconciled (orphans deleted) and created once. See README, "When things go
+        wrong". Interrupted, the ``CancelledError``/``KeyboardInterrupt`` carries
+        ``.partial_result``.
         """
         return await collect(
             self.create_many_iter(
                 specs,
                 concurrency=concurrency,
                 on_progress=on_progress,
+                journal=journal,
                 timeout=timeout,
                 retries=retries,
             )
@@ -300,13 +321,15 @@ class AsyncAPIKeys:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
+        journal: str | os.PathLike[str] | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[BulkItem[CreatedKey]]:
         """:meth:`create_many`, yielding each spec's :class:`BulkItem` as it finishes.
 
         Items come in completion order; ``item.index`` is the spec's position. Breaking
-        out early cancels the creates in flight (use ``contextlib.aclosing``).
+        out early cancels the creates in flight (use ``contextlib.aclosing``); with a
+        ``journal`` they stay in doubt and the next run reconciles them.
         """
         call_timeout, call_retries = self._options(timeout, retries)
 
@@ -318,6 +341,21 @@ class AsyncAPIKeys:
         async def call(arguments: dict[str, Any]) -> CreatedKey:
             return await self.create(**arguments, timeout=call_timeout, retries=call_retries)
 
+        if journal is not None:
+            async for item in journaled_creates(
+                self,
+                specs,
+                journal,
+                prepare=prepare,
+                body_of=lambda arguments: create_body(**arguments),
+                concurrency=concurrency,
+                on_progress=on_progress,
+                requeue=requeue_rate_limited(call_retries),
+                timeout=call_timeout,
+                retries=call_retries,
+            ):
+                yield item
+            return
         async for item in iter_bulk(
             specs,
             prepare,
@@ -517,6 +555,15 @@ class AsyncAPIKeys:
                 timeout=call_timeout,
                 retries=call_retries,
             )
+        except CreatedKeyValidationError as exc:
+            raise RotationError(
+                f"Created the replacement {exc.key_hash or '(hash not readable)'} but its "
+                f"record did not validate ({'; '.join(exc.errors)}). The old key {old.hash} "
+                "was not retired and still works. The new key's secret is in "
+                ".__cause__.key and nowhere else: store it.",
+                old_hash=old.hash,
+                stage="create",
+            ) from exc
         except ModelGatesError as exc:
             maybe = (
                 " It may have been created all the same (the server failed after receiving "
