@@ -24,6 +24,16 @@ from tests.journal.helpers import assert_journal_invariant, keys_on_server, spec
 SPECS = ["aaaa", "bbbb", "cccc"]
 
 
+def append(path: str, data: bytes) -> None:
+    with open(path, "ab") as file:
+        file.write(data)
+
+
+def content(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
 def lines(path: str) -> list[dict[str, object]]:
     with open(path, encoding="utf-8") as file:
         return [json.loads(line) for line in file]
@@ -67,14 +77,12 @@ async def test_a_torn_last_line_loads_and_is_cut_off(journal_path: str) -> None:
     await journal.created(0, "h0", "sk-secret-0000000000000000000", None)
     await journal.intent(2)
     await journal.aclose()
-    with open(journal_path, "ab") as file:
-        file.write(b'{"i": 2, "hash": "h2", "key": "sk-tor')
+    append(journal_path, b'{"i": 2, "hash": "h2", "key": "sk-tor')
     entries = read_journal(journal_path)
     assert [e.state for e in entries] == ["done", "todo", "in_doubt"]
     reopened = Journal.open(journal_path, SPECS)
     await reopened.aclose()
-    with open(journal_path, "rb") as file:
-        assert file.read().endswith(b"\n")
+    assert content(journal_path).endswith(b"}\n")
     assert len(lines(journal_path)) == 4
 
 
@@ -83,8 +91,7 @@ async def test_zeros_after_the_last_record_count_as_a_torn_tail(journal_path: st
     journal = Journal.open(journal_path, SPECS)
     await journal.intent(0)
     await journal.aclose()
-    with open(journal_path, "ab") as file:
-        file.write(b"\0" * 50 + b"\n" + b"\0" * 10)
+    append(journal_path, b"\0" * 50 + b"\n" + b"\0" * 10)
     assert [e.state for e in read_journal(journal_path)] == ["in_doubt", "todo", "todo"]
 
 
@@ -93,8 +100,7 @@ async def test_a_bad_line_between_records_is_corruption(journal_path: str) -> No
     journal = Journal.open(journal_path, SPECS)
     await journal.intent(0)
     await journal.aclose()
-    with open(journal_path, "a", encoding="utf-8") as file:
-        file.write("not json\n" + json.dumps({"i": 1, "intent": 1.0}) + "\n")
+    append(journal_path, b"not json\n" + json.dumps({"i": 1, "intent": 1.0}).encode() + b"\n")
     with pytest.raises(JournalError, match="line 3"):
         read_journal(journal_path)
 
