@@ -279,6 +279,7 @@ async def run_prepared(
     on_progress: ProgressCallback | None = None,
     requeue: Callable[[Exception], bool] | None = None,
     max_requeues: int = MAX_REQUEUES,
+    acknowledge: Callable[[BulkItem[T]], Awaitable[None]] | None = None,
 ) -> AsyncGenerator[BulkItem[T], None]:
     """The pool under :func:`iter_bulk`: yield ``settled`` items (decided without a call),
     then call ``call(payload)`` for each ``(index, input, payload)`` of ``entries``.
@@ -288,6 +289,10 @@ async def run_prepared(
     worker raised), it stops starting calls, waits for those in flight, and re-raises the
     interruption with ``.partial_result`` (every input, in input order). A second
     interruption during that wait cancels the calls in flight and raises the first one.
+
+    ``acknowledge(item)``, when given, is awaited before an item is reported (yielded, or
+    counted by ``on_progress``) — a journal makes the outcome durable there — while its
+    worker already goes on with the next call. It must not raise.
     """
     check_concurrency(concurrency)
     progress = Progress(on_progress, total)
@@ -304,7 +309,16 @@ async def run_prepared(
     in_flight: dict[int, Any] = {}
     finished: asyncio.Queue[BulkItem[T] | BaseException] = asyncio.Queue()
     requeued: Counter[int] = Counter()
+    unacknowledged: dict[int, BulkItem[T]] = {}
+    acknowledging: set[asyncio.Task[None]] = set()
     stopping = False
+
+    async def acknowledged(outcome: BulkItem[T]) -> None:
+        try:
+            await acknowledge(outcome)  # type: ignore[misc]
+        finally:
+            unacknowledged.pop(outcome.index, None)
+            finished.put_nowait(outcome)
 
     async def worker() -> None:
         while pending:
@@ -327,7 +341,13 @@ async def run_prepared(
             else:
                 outcome = BulkItem(index, given, value=value)
             del in_flight[index]
-            finished.put_nowait(outcome)
+            if acknowledge is None:
+                finished.put_nowait(outcome)
+            else:
+                unacknowledged[index] = outcome
+                task = asyncio.ensure_future(acknowledged(outcome))
+                acknowledging.add(task)
+                task.add_done_callback(acknowledging.discard)
 
     def on_worker_done(task: asyncio.Task[None]) -> None:
         # A worker ends early only on a BaseException (KeyboardInterrupt…): pass it on
@@ -335,6 +355,12 @@ async def run_prepared(
         if not task.cancelled() and task.exception() is not None:
             finished.put_nowait(task.exception())  # type: ignore[arg-type]
 
+    def partial() -> BulkResult[T]:
+        return _partial(
+            reported, finished, not_started, in_flight, unacknowledged.values(), progress
+        )
+
+    not_started: list[tuple[int, Any]] = []
     workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(entries)))]
     for task in workers:
         task.add_done_callback(on_worker_done)
@@ -350,26 +376,25 @@ async def run_prepared(
         raise  # closed early by the caller: the finally cancels what is in flight
     except BaseException as interruption:
         stopping = True
-        not_started = [(index, given) for index, given, _ in pending]
+        not_started.extend((index, given) for index, given, _ in pending)
         pending.clear()  # the workers end after their current call
         try:
             await asyncio.wait(workers)
+            if acknowledging:
+                await asyncio.wait(set(acknowledging))
         except BaseException as again:
-            for task in workers:
+            for task in [*workers, *acknowledging]:
                 task.cancel()
-            attach_partial_result(
-                again, _partial(reported, finished, not_started, in_flight, progress)
-            )
+            attach_partial_result(again, partial())
             raise interruption from None  # the first: its type is what the caller expects
         finally:
-            attach_partial_result(
-                interruption, _partial(reported, finished, not_started, in_flight, progress)
-            )
+            attach_partial_result(interruption, partial())
         raise
     finally:
-        for task in workers:
+        tasks = [*workers, *acknowledging]
+        for task in tasks:
             task.cancel()
-        await asyncio.wait(workers)
+        await asyncio.wait(tasks)
 
 
 def _partial(
@@ -377,6 +402,7 @@ def _partial(
     finished: asyncio.Queue[BulkItem[T] | BaseException],
     not_started: list[tuple[int, Any]],
     in_flight: dict[int, Any],
+    unacknowledged: Iterable[BulkItem[T]],
     progress: Progress,
 ) -> BulkResult[T]:
     """Every outcome of an interrupted run, in input order; ``reported`` grows with the
@@ -387,6 +413,8 @@ def _partial(
             reported[outcome.index] = outcome
             progress.report(outcome)
     outcomes = dict(reported)
+    for item in unacknowledged:  # abandoned while being made durable: the value is known
+        outcomes.setdefault(item.index, item)
     for index, given in not_started:
         outcomes[index] = BulkItem(index, given, error=NotStartedError())
     for index, given in in_flight.items():

@@ -18,6 +18,7 @@ reported, so never acknowledged). Nothing here logs a record: outcomes hold secr
 
 Writes go through a group commit: records from concurrent calls that arrive while an
 ``fsync`` runs share the next one, and each caller waits until its record is on disk.
+The fsync runs in a worker thread, so the event loop keeps sending meanwhile.
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory lock
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["JOURNAL_KIND", "Journal", "JournalEntry", "fingerprint", "read_journal"]
+__all__ = [
+    "JOURNAL_KIND",
+    "Journal",
+    "JournalEntry",
+    "created_record",
+    "fingerprint",
+    "read_journal",
+]
 
 logger = logging.getLogger("modelgates_async")
 
@@ -285,46 +293,43 @@ class Journal:
         """The entries sent without an outcome recorded."""
         return (e for e in self.entries if e.state == "in_doubt")
 
-    async def intent(self, index: int) -> None:
-        """Record that spec ``index`` is about to be sent; returns once it is on disk."""
-        record = {"i": index, "intent": time.time()}
-        await self._append(record)
-        _apply(self.entries, self.orphans, record)
+    def write(self, records: Sequence[Mapping[str, Any]]) -> asyncio.Future[None]:
+        """Append ``records`` (one write, one fsync shared with whatever else is waiting).
+
+        Returns a future that is done once they are on disk, or failed with
+        :class:`JournalError`; waiting on it may be cancelled without stopping the write.
+        What the journal knows (``entries``) is updated at once.
+        """
+        if self._fd < 0:
+            raise JournalError(f"journal {self.path} is closed", path=self.path)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter.add_done_callback(_retrieve)
+        self._buffer.append(b"".join(_line(record) for record in records))
+        self._waiters.append(waiter)
+        for record in records:
+            _apply(self.entries, self.orphans, record)
+        if self._flusher is None:
+            self._flusher = asyncio.ensure_future(self._flush())
+        return waiter
+
+    async def intent(self, *indices: int) -> None:
+        """Record that these specs are about to be sent; returns once it is on disk."""
+        now = time.time()
+        await asyncio.shield(self.write([{"i": i, "intent": now} for i in indices]))
 
     async def created(
         self, index: int, key_hash: str | None, key: str, data: Mapping[str, Any] | None
     ) -> None:
         """Record spec ``index``'s key and secret; returns once it is on disk."""
-        record = {"i": index, "hash": key_hash, "key": key, "data": data}
-        await self._append(record)
-        _apply(self.entries, self.orphans, record)
-
-    async def failed(self, index: int, kind: str) -> None:
-        """Record that spec ``index`` failed without making a key."""
-        await self._append({"i": index, "failed": kind})
-        _apply(self.entries, self.orphans, {"i": index, "failed": kind})
+        await asyncio.shield(self.write([created_record(index, key_hash, key, data)]))
 
     async def cleared(self, index: int, at: float) -> None:
         """Record that no key of spec ``index`` made before ``at`` is left on the server."""
-        await self._append({"i": index, "clear": at})
-        _apply(self.entries, self.orphans, {"i": index, "clear": at})
+        await asyncio.shield(self.write([{"i": index, "clear": at}]))
 
     async def orphan(self, index: int, key_hash: str) -> None:
         """Record that the orphan ``key_hash`` of spec ``index`` was deleted."""
-        await self._append({"i": index, "orphan": key_hash})
-        self.orphans.add(key_hash)
-
-    async def _append(self, record: Mapping[str, Any]) -> None:
-        if self._fd < 0:
-            raise JournalError(f"journal {self.path} is closed", path=self.path)
-        waiter = asyncio.get_running_loop().create_future()
-        self._buffer.append(_line(record))
-        self._waiters.append(waiter)
-        if self._flusher is None:
-            self._flusher = asyncio.ensure_future(self._flush())
-        # Shielded: a caller cancelled while it waits does not stop the write (a secret
-        # recorded late is still recorded).
-        await asyncio.shield(waiter)
+        await asyncio.shield(self.write([{"i": index, "orphan": key_hash}]))
 
     async def _flush(self) -> None:
         try:
@@ -359,6 +364,19 @@ class Journal:
         fd, self._fd = self._fd, -1
         if fd >= 0:
             os.close(fd)
+
+
+def created_record(
+    index: int, key_hash: str | None, key: str, data: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The record of spec ``index``'s outcome: its key's hash, secret and record."""
+    return {"i": index, "hash": key_hash, "key": key, "data": data}
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    # A write nobody waits for (a "failed" record) must not warn "never retrieved".
+    if not future.cancelled():
+        future.exception()
 
 
 def _line(record: Mapping[str, Any]) -> bytes:

@@ -8,7 +8,9 @@ A run with a journal (see ``_journal.py`` for the file):
 3. reconciles the specs in doubt (an intent, no outcome: the process died, or the answer
    was lost): their orphans are found and deleted, then they are created like the rest;
 4. creates the rest at bounded concurrency, recording each intent (on disk before the
-   request is sent) and each outcome (on disk before it is reported).
+   request is sent; written a batch ahead, see :class:`_Intents`) and each outcome (on disk
+   before it is reported — yielded, counted by ``on_progress`` or returned — while the
+   worker already sends the next create).
 
 **How an orphan is recognised.** A key is taken as an orphan of a spec in doubt when it is
 in the spec's workspace, has the spec's name, was created at or after the spec's first
@@ -31,6 +33,7 @@ Limits of that rule, as a user must know them:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -46,7 +49,7 @@ from modelgates_async._bulk import (
     check_concurrency,
     run_prepared,
 )
-from modelgates_async._journal import Journal, JournalEntry, fingerprint
+from modelgates_async._journal import Journal, JournalEntry, created_record, fingerprint
 from modelgates_async._retry import RetryConfig
 from modelgates_async.errors import (
     APIConnectionError,
@@ -129,9 +132,19 @@ async def journaled_creates(
             if index not in done
         ]
 
+        intents = _Intents(journal, [index for index, _, _ in entries], 2 * concurrency)
+        outcomes: dict[int, asyncio.Future[None]] = {}
+
         async def call(payload: tuple[int, dict[str, Any]]) -> CreatedKey:
             index, args = payload
-            return await _create(keys, journal, index, args, timeout=timeout, retries=retries)
+            return await _create(
+                keys, journal, intents, outcomes, index, args, timeout=timeout, retries=retries
+            )
+
+        async def acknowledge(item: BulkItem[CreatedKey]) -> None:
+            written = outcomes.pop(item.index, None)
+            if written is not None:
+                await _outcome_on_disk(written, item.index)
 
         run = run_prepared(
             len(items),
@@ -141,6 +154,7 @@ async def journaled_creates(
             concurrency=concurrency,
             on_progress=on_progress,
             requeue=requeue,
+            acknowledge=acknowledge,
         )
         async with contextlib.aclosing(run):
             async for item in run:
@@ -183,42 +197,86 @@ def _no_key_made(exc: Exception) -> bool:
     return isinstance(exc, InvalidRequestError)
 
 
+class _Intents:
+    """Intents written ahead of need: the specs' intents are recorded in queue order, a
+    chunk of ``ahead`` at a time, and the next chunk is written while the current one is
+    still being used — so one fsync serves many creates and a create rarely waits for the
+    disk. An intent recorded for a spec that is then never sent only costs a resume a
+    short listing (the spec is in doubt; no orphan is found)."""
+
+    def __init__(self, journal: Journal, order: list[int], ahead: int) -> None:
+        self._journal = journal
+        self._order = order
+        self._position = {index: position for position, index in enumerate(order)}
+        self._ahead = max(1, ahead)
+        self._cursor = 0  # order[:cursor] have had an intent written
+        self._recorded: dict[int, asyncio.Future[None]] = {}
+
+    async def before_send(self, index: int) -> None:
+        """Return once spec ``index``'s intent is on disk."""
+        position = self._position.get(index, -1)
+        if position + self._ahead >= self._cursor:  # running low: write the next chunk
+            self._write(self._order[self._cursor : position + 2 * self._ahead])
+            self._cursor = max(self._cursor, min(position + 2 * self._ahead, len(self._order)))
+        written = self._recorded.get(index)
+        if written is None:  # sent before (a 429 put it back): it needs a new intent
+            self._write([index])
+            written = self._recorded[index]
+        await asyncio.shield(written)
+
+    def _write(self, indices: list[int]) -> None:
+        batch = [i for i in indices if i not in self._recorded]
+        if batch:
+            now = time.time()
+            written = self._journal.write([{"i": i, "intent": now} for i in batch])
+            for i in batch:
+                self._recorded[i] = written
+
+    def spent(self, index: int) -> None:
+        """Spec ``index`` was sent: sending it again needs an intent of its own."""
+        self._recorded.pop(index, None)
+
+
 async def _create(
     keys: AsyncAPIKeys,
     journal: Journal,
+    intents: _Intents,
+    outcomes: dict[int, asyncio.Future[None]],
     index: int,
     arguments: dict[str, Any],
     *,
     timeout: float,
     retries: RetryConfig,
 ) -> CreatedKey:
-    await journal.intent(index)  # on disk before the request leaves
+    """One create: its intent on disk first; its outcome written (``outcomes[index]`` is
+    done once it is on disk: the item is reported only then)."""
+    await intents.before_send(index)
     try:
         created = await keys.create(**arguments, timeout=timeout, retries=retries)
     except CreatedKeyValidationError as exc:
-        await _record_outcome(journal, index, exc.key_hash, exc.key, None)
+        intents.spent(index)
+        outcomes[index] = journal.write([created_record(index, exc.key_hash, exc.key, None)])
         raise
     except Exception as exc:
-        if _no_key_made(exc):
-            with contextlib.suppress(JournalError):  # still in doubt: resume reconciles
-                await journal.failed(index, type(exc).__name__)
+        intents.spent(index)
+        if _no_key_made(exc):  # no longer in doubt; if this record is lost, resume checks
+            journal.write([{"i": index, "failed": type(exc).__name__}])
         raise
-    await _record_outcome(journal, index, created.data.hash, created.key, unstructure(created.data))
+    intents.spent(index)
+    data = unstructure(created.data)
+    outcomes[index] = journal.write([created_record(index, created.data.hash, created.key, data)])
     return created
 
 
-async def _record_outcome(
-    journal: Journal, index: int, key_hash: str | None, key: str, data: Any
-) -> None:
+async def _outcome_on_disk(written: asyncio.Future[None], index: int) -> None:
     try:
-        await journal.created(index, key_hash, key, data)
+        await asyncio.shield(written)
     except JournalError as exc:
         # The caller still gets the secret (in the result); only the journal misses it.
         logger.error(
-            "spec %d: the key %s was created but %s; its secret is only in this run's "
-            "result, and a resume would delete that key as an orphan",
+            "spec %d: a key was created but %s; its secret is only in this run's result, "
+            "and a resume would delete that key as an orphan",
             index,
-            key_hash,
             exc.message,
         )
 

@@ -15,10 +15,11 @@ from modelgates_async import (
     NotStartedError,
     OutcomeUnknownError,
     partial_result_of,
+    read_journal,
 )
 from modelgates_async._bulk import collect, iter_bulk
 from modelgates_async.server import LocalServer
-from tests.journal.helpers import keys_on_server, spec_list
+from tests.journal.helpers import assert_journal_invariant, keys_on_server, spec_list
 
 COUNT = 60
 STOP_AT = 10
@@ -214,3 +215,33 @@ async def test_a_second_cancel_abandons_the_calls_in_flight() -> None:
     assert [type(item.error) for item in result] == [OutcomeUnknownError] * 4 + [
         NotStartedError
     ] * 4
+
+
+async def test_a_cancelled_journal_run_resumes_to_one_key_per_spec(
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer, journal_path: str
+) -> None:
+    """Cancelled with a journal: the partial result matches the journal, and running again
+    finishes the job with exactly one key per spec."""
+    specs = spec_list(COUNT)
+    task: asyncio.Task[Any] | None = None
+    task = asyncio.ensure_future(
+        async_modelgates_client.api_keys.create_many(
+            specs,
+            concurrency=8,
+            journal=journal_path,
+            on_progress=cancel_at(STOP_AT, lambda: task.cancel()),  # type: ignore[union-attr]
+        )
+    )
+    with pytest.raises(asyncio.CancelledError) as caught:
+        await task
+    result = partial_result_of(caught.value)
+    assert result is not None
+    assert_every_input_accounted(result, COUNT)
+    done = {e.index: e.key for e in read_journal(journal_path) if e.state == "done"}
+    assert done == {item.index: item.value.key for item in result if item.value is not None}
+    finished = await async_modelgates_client.api_keys.create_many(specs, journal=journal_path)
+    assert finished.ok
+    assert [finished[i].value.key for i in done] == list(done.values())  # type: ignore[union-attr]
+    await assert_journal_invariant(
+        async_modelgates_client, modelgates_server.base_url, specs, journal_path
+    )
