@@ -279,7 +279,7 @@ async def run_prepared(
     on_progress: ProgressCallback | None = None,
     requeue: Callable[[Exception], bool] | None = None,
     max_requeues: int = MAX_REQUEUES,
-    acknowledge: Callable[[BulkItem[T]], Awaitable[None]] | None = None,
+    acknowledge: Callable[[BulkItem[T]], asyncio.Future[None] | None] | None = None,
 ) -> AsyncGenerator[BulkItem[T], None]:
     """The pool under :func:`iter_bulk`: yield ``settled`` items (decided without a call),
     then call ``call(payload)`` for each ``(index, input, payload)`` of ``entries``.
@@ -290,9 +290,10 @@ async def run_prepared(
     interruption with ``.partial_result`` (every input, in input order). A second
     interruption during that wait cancels the calls in flight and raises the first one.
 
-    ``acknowledge(item)``, when given, is awaited before an item is reported (yielded, or
-    counted by ``on_progress``) — a journal makes the outcome durable there — while its
-    worker already goes on with the next call. It must not raise.
+    ``acknowledge(item)``, when given, returns a future (or None: at once) that must be
+    done before the item is reported (yielded, or counted by ``on_progress``) — a journal
+    makes the outcome durable there — while its worker already goes on with the next call.
+    Whatever that future ends with, the item is then reported.
     """
     check_concurrency(concurrency)
     progress = Progress(on_progress, total)
@@ -310,15 +311,19 @@ async def run_prepared(
     finished: asyncio.Queue[BulkItem[T] | BaseException] = asyncio.Queue()
     requeued: Counter[int] = Counter()
     unacknowledged: dict[int, BulkItem[T]] = {}
-    acknowledging: set[asyncio.Task[None]] = set()
+    acknowledging: dict[int, asyncio.Future[None]] = {}
     stopping = False
 
-    async def acknowledged(outcome: BulkItem[T]) -> None:
-        try:
-            await acknowledge(outcome)  # type: ignore[misc]
-        finally:
+    def report_when_done(outcome: BulkItem[T], waiting: asyncio.Future[None]) -> None:
+        unacknowledged[outcome.index] = outcome
+        acknowledging[outcome.index] = waiting
+
+        def acknowledged(_: asyncio.Future[None]) -> None:
             unacknowledged.pop(outcome.index, None)
+            acknowledging.pop(outcome.index, None)
             finished.put_nowait(outcome)
+
+        waiting.add_done_callback(acknowledged)
 
     async def worker() -> None:
         while pending:
@@ -341,13 +346,11 @@ async def run_prepared(
             else:
                 outcome = BulkItem(index, given, value=value)
             del in_flight[index]
-            if acknowledge is None:
+            waiting = None if acknowledge is None else acknowledge(outcome)
+            if waiting is None:
                 finished.put_nowait(outcome)
             else:
-                unacknowledged[index] = outcome
-                task = asyncio.ensure_future(acknowledged(outcome))
-                acknowledging.add(task)
-                task.add_done_callback(acknowledging.discard)
+                report_when_done(outcome, waiting)
 
     def on_worker_done(task: asyncio.Task[None]) -> None:
         # A worker ends early only on a BaseException (KeyboardInterrupt…): pass it on
@@ -381,9 +384,9 @@ async def run_prepared(
         try:
             await asyncio.wait(workers)
             if acknowledging:
-                await asyncio.wait(set(acknowledging))
+                await asyncio.wait(set(acknowledging.values()))
         except BaseException as again:
-            for task in [*workers, *acknowledging]:
+            for task in workers:
                 task.cancel()
             attach_partial_result(again, partial())
             raise interruption from None  # the first: its type is what the caller expects
@@ -391,10 +394,9 @@ async def run_prepared(
             attach_partial_result(interruption, partial())
         raise
     finally:
-        tasks = [*workers, *acknowledging]
-        for task in tasks:
+        for task in workers:
             task.cancel()
-        await asyncio.wait(tasks)
+        await asyncio.wait(workers)
 
 
 def _partial(

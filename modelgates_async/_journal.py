@@ -56,6 +56,8 @@ logger = logging.getLogger("modelgates_async")
 
 JOURNAL_KIND = "modelgates-async/create_many"
 JOURNAL_VERSION = 1
+COMMIT_WINDOW = 0.01
+"""Seconds a write nobody waits for urgently may wait for others to share its fsync."""
 
 
 def fingerprint(body: Mapping[str, Any]) -> str:
@@ -212,6 +214,8 @@ class Journal:
         self._buffer: list[bytes] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._urgent = False
+        self._wake: asyncio.Future[None] | None = None
 
     def __repr__(self) -> str:
         states = {"done": 0, "in_doubt": 0, "todo": 0}
@@ -293,12 +297,15 @@ class Journal:
         """The entries sent without an outcome recorded."""
         return (e for e in self.entries if e.state == "in_doubt")
 
-    def write(self, records: Sequence[Mapping[str, Any]]) -> asyncio.Future[None]:
+    def write(
+        self, records: Sequence[Mapping[str, Any]], *, urgent: bool = False
+    ) -> asyncio.Future[None]:
         """Append ``records`` (one write, one fsync shared with whatever else is waiting).
 
         Returns a future that is done once they are on disk, or failed with
         :class:`JournalError`; waiting on it may be cancelled without stopping the write.
-        What the journal knows (``entries``) is updated at once.
+        What the journal knows (``entries``) is updated at once. A write that is not
+        ``urgent`` may wait up to :data:`COMMIT_WINDOW` for others (see :meth:`hurry`).
         """
         if self._fd < 0:
             raise JournalError(f"journal {self.path} is closed", path=self.path)
@@ -310,30 +317,47 @@ class Journal:
             _apply(self.entries, self.orphans, record)
         if self._flusher is None:
             self._flusher = asyncio.ensure_future(self._flush())
+        if urgent:
+            self.hurry()
         return waiter
+
+    def hurry(self) -> None:
+        """Someone waits for the writes under way: write them now, not after the window."""
+        self._urgent = True
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
     async def intent(self, *indices: int) -> None:
         """Record that these specs are about to be sent; returns once it is on disk."""
         now = time.time()
-        await asyncio.shield(self.write([{"i": i, "intent": now} for i in indices]))
+        await asyncio.shield(self.write([{"i": i, "intent": now} for i in indices], urgent=True))
 
     async def created(
         self, index: int, key_hash: str | None, key: str, data: Mapping[str, Any] | None
     ) -> None:
         """Record spec ``index``'s key and secret; returns once it is on disk."""
-        await asyncio.shield(self.write([created_record(index, key_hash, key, data)]))
+        await asyncio.shield(self.write([created_record(index, key_hash, key, data)], urgent=True))
 
     async def cleared(self, index: int, at: float) -> None:
         """Record that no key of spec ``index`` made before ``at`` is left on the server."""
-        await asyncio.shield(self.write([{"i": index, "clear": at}]))
+        await asyncio.shield(self.write([{"i": index, "clear": at}], urgent=True))
 
     async def orphan(self, index: int, key_hash: str) -> None:
         """Record that the orphan ``key_hash`` of spec ``index`` was deleted."""
-        await asyncio.shield(self.write([{"i": index, "orphan": key_hash}]))
+        await asyncio.shield(self.write([{"i": index, "orphan": key_hash}], urgent=True))
 
     async def _flush(self) -> None:
         try:
+            loop = asyncio.get_running_loop()
             while self._buffer:
+                if not self._urgent:  # let more records join this fsync
+                    self._wake = wake = loop.create_future()
+                    timer = loop.call_later(COMMIT_WINDOW, _set_if_pending, wake)
+                    await wake
+                    timer.cancel()
+                    self._wake = None
+                self._urgent = False
                 data, waiters = b"".join(self._buffer), self._waiters
                 self._buffer, self._waiters = [], []
                 try:
@@ -356,6 +380,7 @@ class Journal:
         """Wait for the writes under way, then close the file (and drop its lock)."""
         flusher = self._flusher
         if flusher is not None:
+            self.hurry()
             await asyncio.shield(flusher)
         self.close()
 
@@ -371,6 +396,11 @@ def created_record(
 ) -> dict[str, Any]:
     """The record of spec ``index``'s outcome: its key's hash, secret and record."""
     return {"i": index, "hash": key_hash, "key": key, "data": data}
+
+
+def _set_if_pending(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _retrieve(future: asyncio.Future[None]) -> None:

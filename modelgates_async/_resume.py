@@ -141,10 +141,8 @@ async def journaled_creates(
                 keys, journal, intents, outcomes, index, args, timeout=timeout, retries=retries
             )
 
-        async def acknowledge(item: BulkItem[CreatedKey]) -> None:
-            written = outcomes.pop(item.index, None)
-            if written is not None:
-                await _outcome_on_disk(written, item.index)
+        def acknowledge(item: BulkItem[CreatedKey]) -> asyncio.Future[None] | None:
+            return outcomes.pop(item.index, None)
 
         run = run_prepared(
             len(items),
@@ -222,6 +220,8 @@ class _Intents:
         if written is None:  # sent before (a 429 put it back): it needs a new intent
             self._write([index])
             written = self._recorded[index]
+        if not written.done():
+            self._journal.hurry()  # a create waits for it
         await asyncio.shield(written)
 
     def _write(self, indices: list[int]) -> None:
@@ -255,7 +255,7 @@ async def _create(
         created = await keys.create(**arguments, timeout=timeout, retries=retries)
     except CreatedKeyValidationError as exc:
         intents.spent(index)
-        outcomes[index] = journal.write([created_record(index, exc.key_hash, exc.key, None)])
+        outcomes[index] = _outcome(journal, created_record(index, exc.key_hash, exc.key, None))
         raise
     except Exception as exc:
         intents.spent(index)
@@ -264,21 +264,28 @@ async def _create(
         raise
     intents.spent(index)
     data = unstructure(created.data)
-    outcomes[index] = journal.write([created_record(index, created.data.hash, created.key, data)])
+    outcomes[index] = _outcome(journal, created_record(index, created.data.hash, created.key, data))
     return created
 
 
-async def _outcome_on_disk(written: asyncio.Future[None], index: int) -> None:
-    try:
-        await asyncio.shield(written)
-    except JournalError as exc:
-        # The caller still gets the secret (in the result); only the journal misses it.
-        logger.error(
-            "spec %d: a key was created but %s; its secret is only in this run's result, "
-            "and a resume would delete that key as an orphan",
-            index,
-            exc.message,
-        )
+def _outcome(journal: Journal, record: dict[str, Any]) -> asyncio.Future[None]:
+    """Write an outcome; the future is done once it is on disk (or failed to be)."""
+    written = journal.write([record])
+    index = record["i"]
+
+    def log_failure(future: asyncio.Future[None]) -> None:
+        exc = None if future.cancelled() else future.exception()
+        if isinstance(exc, JournalError):
+            # The caller still gets the secret (in the result); only the journal misses it.
+            logger.error(
+                "spec %d: a key was created but %s; its secret is only in this run's "
+                "result, and a resume would delete that key as an orphan",
+                index,
+                exc.message,
+            )
+
+    written.add_done_callback(log_failure)
+    return written
 
 
 async def _reconcile(
