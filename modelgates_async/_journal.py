@@ -32,6 +32,7 @@ import os
 import stat
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -410,7 +411,15 @@ def _retrieve(future: asyncio.Future[None]) -> None:
 
 
 def _line(record: Mapping[str, Any]) -> bytes:
-    return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=_to_json)
+    return (text + "\n").encode()
+
+
+def _to_json(value: object) -> str:
+    # A key's record as built (datetimes; LimitReset is a str already), in the wire format.
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _read_all(fd: int) -> bytes:

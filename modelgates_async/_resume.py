@@ -40,6 +40,8 @@ import time
 from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from modelgates_async._bulk import (
     BulkItem,
     BulkResult,
@@ -60,7 +62,7 @@ from modelgates_async.errors import (
     NotFoundError,
     NotStartedError,
 )
-from modelgates_async.models import CreatedKey, structure_created_key, unstructure
+from modelgates_async.models import APIKey, CreatedKey, structure_created_key
 
 if TYPE_CHECKING:
     from modelgates_async.resources.keys import AsyncAPIKeys
@@ -69,6 +71,8 @@ __all__ = ["CLOCK_SKEW", "journaled_creates"]
 
 logger = logging.getLogger("modelgates_async")
 
+_RECORD_FIELDS = tuple(field.name for field in attrs.fields(APIKey))
+
 CLOCK_SKEW = 120.0
 """Seconds by which this machine's clock may be ahead of the server's without an orphan
 being missed (see the module's orphan rule)."""
@@ -76,6 +80,10 @@ being missed (see the module's orphan rule)."""
 ORPHAN_SCAN_STOP = 100
 """Consecutive keys older than every intent in doubt after which the orphan walk stops
 (one page of ``GET /keys``; the list is newest first)."""
+
+INTENTS_AHEAD = 8
+"""Intents are recorded up to this many × ``concurrency`` specs ahead of the creates (so a
+slow fsync rarely holds a create back; a crash leaves that many more specs to reconcile)."""
 
 INVALID_SPEC = "invalid"
 """The fingerprint of a spec that fails its checks (it is never sent)."""
@@ -96,8 +104,9 @@ async def journaled_creates(
 ) -> AsyncGenerator[BulkItem[CreatedKey], None]:
     """``create_many_iter`` with a journal at ``path`` (see the module).
 
-    ``prepare`` turns a spec into ``create()`` keyword arguments (raising for a bad one);
-    ``body_of`` gives the request body of those arguments (what a fingerprint covers).
+    ``prepare`` turns a spec into ``create()`` keyword arguments; ``body_of`` checks them
+    and gives their request body (what a fingerprint covers). Either raising fails that
+    spec alone, before anything is sent.
     """
     check_concurrency(concurrency)
     items = _inputs(specs, "specs")
@@ -132,7 +141,7 @@ async def journaled_creates(
             if index not in done
         ]
 
-        intents = _Intents(journal, [index for index, _, _ in entries], 2 * concurrency)
+        intents = _Intents(journal, [index for index, _, _ in entries], INTENTS_AHEAD * concurrency)
         outcomes: dict[int, asyncio.Future[None]] = {}
 
         async def call(payload: tuple[int, dict[str, Any]]) -> CreatedKey:
@@ -263,7 +272,7 @@ async def _create(
             journal.write([{"i": index, "failed": type(exc).__name__}])
         raise
     intents.spent(index)
-    data = unstructure(created.data)
+    data = {name: getattr(created.data, name) for name in _RECORD_FIELDS}
     outcomes[index] = _outcome(journal, created_record(index, created.data.hash, created.key, data))
     return created
 

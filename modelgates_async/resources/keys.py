@@ -346,8 +346,8 @@ class AsyncAPIKeys:
                 self,
                 specs,
                 journal,
-                prepare=prepare,
-                body_of=lambda arguments: create_body(**arguments),
+                prepare=spec_arguments,
+                body_of=lambda arguments: create_body(**arguments),  # checks it too
                 concurrency=concurrency,
                 on_progress=on_progress,
                 requeue=requeue_rate_limited(call_retries),
