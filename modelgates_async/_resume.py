@@ -229,8 +229,10 @@ class _Intents:
         if written is None:  # sent before (a 429 put it back): it needs a new intent
             self._write([index])
             written = self._recorded[index]
-        if not written.done():
-            self._journal.hurry()  # a create waits for it
+        if written.done():  # the usual case: written ahead
+            written.result()  # raises JournalError when it could not be written
+            return
+        self._journal.hurry()  # a create waits for it
         await asyncio.shield(written)
 
     def _write(self, indices: list[int]) -> None:
