@@ -81,7 +81,7 @@ async def eventually(condition: Callable[[], bool]) -> None:
 async def leave_creates_unanswered(child: Any, server: LocalServer, journal: str) -> None:
     """Stop the child with creates in flight, and let the server make their keys: once
     it is killed, those keys' secrets are lost — orphans the resume must delete."""
-    server.inject_fault("/keys", method="POST", delay=0.3, times=HELD)
+    server.inject_fault("/keys", method="POST", delay=1.0, times=HELD)
     # Until the server holds all of them (the delay fault is used up):
     await eventually(lambda: not any(fault.delay for fault in server.state.faults.pending()))
     child.send_signal(signal.SIGSTOP)
