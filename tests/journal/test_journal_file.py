@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -16,6 +17,7 @@ from modelgates_async import (
     KeySpec,
     read_journal,
 )
+from modelgates_async import _journal as journal_module
 from modelgates_async._journal import Journal, fingerprint
 from modelgates_async._resume import CLOCK_SKEW
 from modelgates_async.server import LocalServer
@@ -243,3 +245,48 @@ async def test_a_bad_spec_fails_alone_and_is_never_sent(
     result = await async_modelgates_client.api_keys.create_many(specs, journal=journal_path)  # type: ignore[arg-type]
     assert [item.ok for item in result] == [True, False, True]
     assert sorted((await keys_on_server(async_modelgates_client)).values()) == ["ok-1", "ok-3"]
+
+
+async def test_a_full_disk_still_gives_every_secret_to_the_caller(
+    async_modelgates_client: AsyncModelGates,
+    journal_path: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Outcomes that cannot be written (ENOSPC) still reach the caller in the result; the
+    log says so without a secret."""
+    specs = spec_list(5)
+    write = journal_module._write_durably
+
+    def full_disk_for_outcomes(fd: int, data: bytes) -> None:
+        if b'"key"' in data:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write(fd, data)
+
+    monkeypatch.setattr(journal_module, "_write_durably", full_disk_for_outcomes)
+    result = await async_modelgates_client.api_keys.create_many(specs, journal=journal_path)
+    assert result.ok
+    on_server = await keys_on_server(async_modelgates_client)
+    assert {created.data.hash for created in result.values} == set(on_server)
+    assert "No space left on device" in caplog.text
+    assert not any(created.key in caplog.text for created in result.values)
+
+
+async def test_an_intent_that_cannot_be_written_sends_nothing(
+    async_modelgates_client: AsyncModelGates,
+    journal_path: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the intents cannot be made durable, the creates fail with JournalError and no
+    key is made."""
+    Journal.open(
+        journal_path, [fingerprint({"name": s.name, "limit": s.limit}) for s in spec_list(3)]
+    ).close()
+
+    def full_disk(fd: int, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(journal_module, "_write_durably", full_disk)
+    result = await async_modelgates_client.api_keys.create_many(spec_list(3), journal=journal_path)
+    assert [type(item.error) for item in result] == [JournalError] * 3
+    assert await keys_on_server(async_modelgates_client) == {}
