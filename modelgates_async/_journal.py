@@ -1,20 +1,9 @@
-"""The journal of a ``create_many`` run: a durable record of intents and outcomes.
+"""An open journal of a ``create_many`` run: durable appends, locking, opening safely.
 
-A journal is a JSON Lines file (UTF-8, one record a line), created ``0600`` with
-``O_CREAT | O_EXCL`` and only ever appended to::
-
-    {"journal": "modelgates-async/create_many", "v": 1, "specs": ["<fingerprint>", ...]}
-    {"i": 3, "intent": 1764600000.25}        # fsynced before spec 3's create is sent
-    {"i": 3, "hash": "…", "key": "sk-…", "data": {…}}   # fsynced before it is reported
-    {"i": 4, "failed": "BadRequestError"}    # the server provably made no key
-    {"i": 5, "clear": 1764600100.5}          # reconciled: no key of spec 5 before this
-    {"i": 5, "orphan": "<hash>"}             # an orphan of spec 5, deleted
-
-The header's fingerprints (a digest of each spec's request body) tie the journal to its
-specs. A spec is *done* when it has an outcome, *in doubt* when an intent came after its
-last outcome, failure or clear, else *to do*. A crash can tear the last write: an
-incomplete tail is cut off when the journal is opened again (what it held was never
-reported, so never acknowledged). Nothing here logs a record: outcomes hold secrets.
+The file format is in ``_journal_format.py``. A journal is created ``0600`` with
+``O_CREAT | O_EXCL`` and only ever appended to; an existing one that others may read is
+refused, and an exclusive lock keeps two processes from running one journal at once.
+Nothing here logs a record: outcomes hold secrets.
 
 Writes go through a group commit: records from concurrent calls that arrive while an
 ``fsync`` runs share the next one, and each caller waits until its record is on disk.
@@ -25,18 +14,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import stat
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
-import attrs
-
+from modelgates_async._journal_format import (
+    JOURNAL_KIND,
+    JOURNAL_VERSION,
+    Contents,
+    JournalEntry,
+    apply,
+    created_record,
+    encode,
+    fingerprint,
+    parse,
+    read_journal,
+)
 from modelgates_async.errors import JournalError, JournalMismatchError
 
 try:
@@ -45,7 +41,7 @@ except ImportError:  # pragma: no cover - Windows: no advisory lock
     fcntl = None  # type: ignore[assignment]
 
 __all__ = [
-    "JOURNAL_KIND",
+    "COMMIT_WINDOW",
     "Journal",
     "JournalEntry",
     "created_record",
@@ -55,131 +51,8 @@ __all__ = [
 
 logger = logging.getLogger("modelgates_async")
 
-JOURNAL_KIND = "modelgates-async/create_many"
-JOURNAL_VERSION = 1
 COMMIT_WINDOW = 0.01
 """Seconds a write nobody waits for urgently may wait for others to share its fsync."""
-
-
-def fingerprint(body: Mapping[str, Any]) -> str:
-    """A short digest of a create's request body: what ties a journal to its specs."""
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-@attrs.define
-class JournalEntry:
-    """What the journal knows of one spec (by ``index``): ``state`` is ``"done"``,
-    ``"in_doubt"`` or ``"todo"``. A done entry has ``key_hash`` and ``key`` (the secret,
-    never in ``repr``) and ``data`` (the key's record as the server sent it, or None).
-    ``doubt_since`` is the time of the first intent not yet settled (in doubt only)."""
-
-    index: int
-    state: str = "todo"
-    key_hash: str | None = None
-    key: str | None = attrs.field(default=None, repr=False)
-    data: Any = attrs.field(default=None, repr=False)
-    doubt_since: float | None = None
-    failed: str | None = None
-
-
-def _apply(entries: list[JournalEntry], orphans: set[str], record: Mapping[str, Any]) -> None:
-    index = record.get("i")
-    if type(index) is not int or not 0 <= index < len(entries):
-        raise ValueError("record names no spec of this journal")
-    entry = entries[index]
-    if "intent" in record:
-        if entry.state != "done":
-            if entry.state != "in_doubt":
-                entry.doubt_since = float(record["intent"])
-            entry.state = "in_doubt"
-    elif "key" in record:
-        entry.state, entry.key, entry.key_hash = "done", str(record["key"]), record.get("hash")
-        entry.data, entry.doubt_since, entry.failed = record.get("data"), None, None
-    elif "failed" in record or "clear" in record:
-        if entry.state != "done":
-            entry.state, entry.doubt_since = "todo", None
-            entry.failed = record.get("failed")
-    elif "orphan" in record:
-        orphans.add(str(record["orphan"]))
-    else:
-        raise ValueError("unknown record")
-
-
-@attrs.define
-class _Contents:
-    specs: list[str]
-    entries: list[JournalEntry]
-    orphans: set[str]
-    valid_length: int  # bytes up to the end of the last complete record
-
-
-def _parse(data: bytes, path: str) -> _Contents | None:
-    """The journal's records; None when not even the header was written whole."""
-    lines = data.split(b"\n")
-    valid_length = len(data) - len(lines[-1])  # an unterminated tail was torn by a crash
-    records: list[Any] = []
-    offset = 0
-    torn_from: int | None = None
-    for number, line in enumerate(lines[:-1], start=1):
-        try:
-            records.append(json.loads(line))
-            if torn_from is not None:
-                raise JournalError(
-                    f"journal {path} is corrupt: line {torn_from} is not a record, "
-                    "but later lines are; it was not written by this SDK alone",
-                    path=path,
-                )
-        except ValueError:
-            # A power cut can leave garbage (zeros) after the last fsynced record: that
-            # tail is cut off like a torn line, but a bad line *between* records is not.
-            if torn_from is None:
-                torn_from, valid_length = number, offset
-        offset += len(line) + 1
-    if not records:
-        return None
-    header = records[0]
-    if (
-        not isinstance(header, dict)
-        or header.get("journal") != JOURNAL_KIND
-        or not isinstance(header.get("specs"), list)
-    ):
-        raise JournalError(f"{path} is not a create_many journal", path=path)
-    if header.get("v") != JOURNAL_VERSION:
-        raise JournalError(
-            f"journal {path} has version {header.get('v')!r}; this SDK reads {JOURNAL_VERSION}",
-            path=path,
-        )
-    specs = [str(s) for s in header["specs"]]
-    entries = [JournalEntry(i) for i in range(len(specs))]
-    orphans: set[str] = set()
-    for number, record in enumerate(records[1:], start=2):
-        try:
-            if not isinstance(record, dict):
-                raise ValueError("not an object")
-            _apply(entries, orphans, record)
-        except (ValueError, TypeError, KeyError):
-            raise JournalError(
-                f"journal {path} is corrupt: line {number} is not a valid record", path=path
-            ) from None
-    return _Contents(specs, entries, orphans, valid_length)
-
-
-def read_journal(path: str | os.PathLike[str]) -> list[JournalEntry]:
-    """Every spec's entry in a journal, in spec order, without changing the file.
-
-    For tools built on a journal (the CLI writes its secrets file from it): a done entry
-    holds the secret in ``.key``. Raises :class:`JournalError` when the file is not a
-    readable journal; a torn tail is ignored as on resume.
-    """
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as file:
-            data = file.read()
-    except OSError as exc:
-        raise JournalError(f"cannot read journal {name}: {exc.strerror}", path=name) from None
-    contents = _parse(data, name)
-    return [] if contents is None else contents.entries
 
 
 def _fsync_directory(path: str) -> None:
@@ -207,7 +80,7 @@ class Journal:
     so two processes never run the same journal. Its ``repr`` shows counts only.
     """
 
-    def __init__(self, path: str, fd: int, contents: _Contents) -> None:
+    def __init__(self, path: str, fd: int, contents: Contents) -> None:
         self.path = path
         self._fd = fd
         self.entries = contents.entries
@@ -275,14 +148,14 @@ class Journal:
                 raise JournalError(
                     f"journal {name} is in use by another process", path=name
                 ) from None
-        contents = None if created else _parse(_read_all(fd), name)
+        contents = None if created else parse(_read_all(fd), name)
         if contents is None:  # new, or a crash before its header was written whole
             os.ftruncate(fd, 0)
             header = {"journal": JOURNAL_KIND, "v": JOURNAL_VERSION, "specs": specs}
-            _write_durably(fd, _line(header))
+            _write_durably(fd, encode(header))
             _fsync_directory(name)
             entries = [JournalEntry(i) for i in range(len(specs))]
-            return cls(name, fd, _Contents(specs, entries, set(), 0))
+            return cls(name, fd, Contents(specs, entries, set(), 0))
         _check_same_specs(name, contents.specs, specs)
         if contents.valid_length < info.st_size:
             os.ftruncate(fd, contents.valid_length)  # cut the torn tail off
@@ -312,10 +185,10 @@ class Journal:
             raise JournalError(f"journal {self.path} is closed", path=self.path)
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         waiter.add_done_callback(_retrieve)
-        self._buffer.append(b"".join(_line(record) for record in records))
+        self._buffer.append(b"".join(encode(record) for record in records))
         self._waiters.append(waiter)
         for record in records:
-            _apply(self.entries, self.orphans, record)
+            apply(self.entries, self.orphans, record)
         if self._flusher is None:
             self._flusher = asyncio.ensure_future(self._flush())
         if urgent:
@@ -392,13 +265,6 @@ class Journal:
             os.close(fd)
 
 
-def created_record(
-    index: int, key_hash: str | None, key: str, data: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """The record of spec ``index``'s outcome: its key's hash, secret and record."""
-    return {"i": index, "hash": key_hash, "key": key, "data": data}
-
-
 def _set_if_pending(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -408,18 +274,6 @@ def _retrieve(future: asyncio.Future[None]) -> None:
     # A write nobody waits for (a "failed" record) must not warn "never retrieved".
     if not future.cancelled():
         future.exception()
-
-
-def _line(record: Mapping[str, Any]) -> bytes:
-    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=_to_json)
-    return (text + "\n").encode()
-
-
-def _to_json(value: object) -> str:
-    # A key's record as built (datetimes; LimitReset is a str already), in the wire format.
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _read_all(fd: int) -> bytes:
