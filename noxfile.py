@@ -54,3 +54,18 @@ def bench(session: nox.Session) -> None:
     """Benchmarks side by side with the peers; ``nox -s bench -- --quick`` for a smoke run."""
     session.install("-e", ".[bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site, built with ``--strict`` (a broken link or reference fails).
+
+    ``nox -s docs -- serve`` serves it on http://127.0.0.1:8000 instead, rebuilt on change.
+    """
+    # ruff formats the signatures in the reference (as in CI, where the dev extra brings it).
+    session.install("-e", ".[docs]", "ruff>=0.17,<0.18")
+    session.env["NO_MKDOCS_2_WARNING"] = "1"  # the theme's end-of-life banner, on every build
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", "--strict", *session.posargs[1:])
+        return
+    session.run("mkdocs", "build", "--strict", "--site-dir", session.create_tmp() + "/site")

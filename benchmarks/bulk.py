@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmarks.contenders import Unavailable
 from benchmarks.seed import MANAGEMENT_KEY
+from modelgates_async._eventloop import run
 
 __all__ = ["BULK_CONTENDERS", "run_bulk_job"]
 
@@ -110,6 +111,4 @@ async def _bulk(job: dict[str, Any]) -> dict[str, Any]:
 
 def run_bulk_job(job: dict[str, Any]) -> dict[str, Any]:
     """Create ``job["n"]`` keys with ``job["contender"]`` and count what reached the server."""
-    from benchmarks.worker import run_loop
-
-    return run_loop(_bulk(job))
+    return run(_bulk(job))

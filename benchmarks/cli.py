@@ -31,6 +31,7 @@ from benchmarks.scenarios import (
 from benchmarks.server import BenchServer
 from benchmarks.settings import FULL, QUICK, Settings
 from benchmarks.stats import ratio
+from modelgates_async._eventloop import uvloop_version
 
 __all__ = ["evaluate_targets", "main"]
 
@@ -46,11 +47,10 @@ def _progress(started: float) -> scenarios.Progress:
 
 
 def _event_loop() -> str:
-    try:
-        import uvloop
-    except ImportError:
-        return "asyncio's default loop (uvloop not installed)"
-    return f"uvloop {uvloop.__version__}"
+    version = uvloop_version()
+    return (
+        "asyncio's default loop (uvloop not installed)" if version is None else f"uvloop {version}"
+    )
 
 
 def run(settings: Settings, only: Sequence[str]) -> list[Row]:
@@ -164,7 +164,7 @@ def evaluate_targets(rows: Sequence[Row]) -> list[Target]:
             _ratio_target(
                 f"scenario {number} ({label}): AsyncModelGates ≥ 0.85× raw aiohttp throughput",
                 ours,
-                ours and ours.vs_floor,
+                ours.vs_floor if ours is not None else None,
                 minimum=0.85,
                 best=_best(ours, floor, "best_rate"),
             )
@@ -173,7 +173,7 @@ def evaluate_targets(rows: Sequence[Row]) -> list[Target]:
             _ratio_target(
                 f"scenario {number} ({label}): AsyncModelGates ≥ 20× openrouter async throughput",
                 ours,
-                ours and ours.vs_peer,
+                ours.vs_peer if ours is not None else None,
                 minimum=20,
                 best=_best(ours, peer, "best_rate"),
             )
@@ -182,7 +182,7 @@ def evaluate_targets(rows: Sequence[Row]) -> list[Target]:
             _ratio_target(
                 f"scenario {number} ({label}): client CPU/request ≤ 1.3× raw aiohttp",
                 ours,
-                ours and ours.cpu_vs_floor,
+                ours.cpu_vs_floor if ours is not None else None,
                 maximum=1.3,
                 best=_best(ours, floor, "best_cpu_per_1k"),
             )
@@ -192,7 +192,7 @@ def evaluate_targets(rows: Sequence[Row]) -> list[Target]:
         _ratio_target(
             "scenario 3: ModelGates (sync) ≥ 1.5× requests.Session",
             facade,
-            facade and facade.vs_floor,
+            facade.vs_floor if facade is not None else None,
             minimum=1.5,
         )
     )
@@ -200,7 +200,7 @@ def evaluate_targets(rows: Sequence[Row]) -> list[Target]:
         _ratio_target(
             "scenario 3: ModelGates (sync) ≥ 4× openrouter sync",
             facade,
-            facade and facade.vs_peer,
+            facade.vs_peer if facade is not None else None,
             minimum=4,
         )
     )
@@ -209,7 +209,7 @@ def evaluate_targets(rows: Sequence[Row]) -> list[Target]:
         _ratio_target(
             "scenario 4: import modelgates_async ≤ 1.15× import aiohttp",
             ours_import,
-            ours_import and ours_import.vs_floor,
+            ours_import.vs_floor if ours_import is not None else None,
             maximum=1.15,
         )
     )
@@ -217,7 +217,10 @@ def evaluate_targets(rows: Sequence[Row]) -> list[Target]:
         row = _find(rows, S4, name)
         targets.append(
             _ratio_target(
-                f"scenario 4: {name} ≤ 0.8× openrouter's", row, row and row.vs_peer, maximum=0.8
+                f"scenario 4: {name} ≤ 0.8× openrouter's",
+                row,
+                row.vs_peer if row is not None else None,
+                maximum=0.8,
             )
         )
     for contender in ("AsyncModelGates iter()", "ModelGates (sync) iter()"):

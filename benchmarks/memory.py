@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmarks.contenders import Unavailable, sync_facade_class
 from benchmarks.seed import MANAGEMENT_KEY
+from modelgates_async._eventloop import run
 
 __all__ = ["MEMORY_CONTENDERS", "run_memory_job"]
 
@@ -96,10 +97,8 @@ def _sync_walk(job: dict[str, Any]) -> dict[str, Any]:
 
 def run_memory_job(job: dict[str, Any]) -> dict[str, Any]:
     """Walk every key with ``job["contender"]`` in ``job["mode"]`` (iter or list)."""
-    from benchmarks.worker import run_loop
-
     if job["contender"] == "AsyncModelGates":
-        return run_loop(_async_walk(job))
+        return run(_async_walk(job))
     if job["contender"] == "ModelGates (sync)":
         return _sync_walk(job)
     raise Unavailable(f"no memory scenario for {job['contender']}")

@@ -108,7 +108,7 @@ def throughput_rows(
             if samples[name] and any("unavailable" in s for s in samples[name]):
                 continue
             count = n_peer if name.startswith("openrouter") else n
-            job = {
+            job: dict[str, Any] = {
                 "kind": kind,
                 "contender": name,
                 "op": op,
@@ -188,7 +188,7 @@ def _fill_ratios(rows: list[Row], floor: str, peer: str) -> None:
 
 def ceiling_rows(server: BenchServer, settings: Settings, floor_rows: Sequence[Row]) -> list[Row]:
     """The server's ceiling: two raw aiohttp client processes at once, and its CPU a request."""
-    jobs = [
+    jobs: list[dict[str, Any]] = [
         {
             "kind": "async",
             "contender": FLOOR_ASYNC,

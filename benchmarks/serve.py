@@ -16,6 +16,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from benchmarks.seed import MANAGEMENT_KEY, seed_hash, seed_secret
+from modelgates_async._eventloop import run
 from modelgates_async.server import AsyncLocalServer, KeyRecord, ServerState, mask_secret
 
 __all__ = ["main", "seed_store"]
@@ -61,12 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     state = ServerState(management_key=MANAGEMENT_KEY, rate_limit=args.rate_limit)
     seed_store(state, args.seed)
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(_serve(state))
-    else:
-        uvloop.run(_serve(state))
+    run(_serve(state))
     state.close()
 
 

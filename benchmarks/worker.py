@@ -12,24 +12,16 @@ import gc
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from benchmarks.contenders import Unavailable, open_async, open_sync
 from benchmarks.seed import seed_hashes
+from modelgates_async._eventloop import run as _run
 
 __all__ = ["main", "run_job"]
 
-T = TypeVar("T")
 Result = dict[str, Any]
-
-
-def _run(main: Coroutine[Any, Any, T]) -> T:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    return uvloop.run(main)
 
 
 async def _drive_async(call: Callable[[int], Awaitable[object]], n: int, concurrency: int) -> int:
@@ -154,9 +146,6 @@ def run_job(job: dict[str, Any]) -> Result:
         return run_bulk_job(job)
     raise ValueError(f"unknown job kind {kind!r}")
 
-
-# For the scenario modules that run inside a worker.
-run_loop = _run
 
 if __name__ == "__main__":
     main()

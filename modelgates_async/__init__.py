@@ -4,20 +4,12 @@
 ...     created = await mg.api_keys.create("Tenant 42", limit=50, limit_reset="monthly")
 """
 
-from modelgates_async._bulk import (
-    BulkError,
-    BulkItem,
-    BulkResult,
-    KeySpec,
-    KeyUpdate,
-    partial_result_of,
-)
+from modelgates_async._bulk import BulkItem, BulkResult, KeySpec, KeyUpdate, partial_result_of
 from modelgates_async._client import DEFAULT_BASE_URL, AsyncModelGates
 from modelgates_async._journal import JournalEntry, read_journal
 from modelgates_async._retry import RetryConfig
 from modelgates_async._sync import APIKeys, ModelGates
 from modelgates_async._types import NOT_GIVEN, NotGiven
-from modelgates_async._usecases import RotationError, usage_in_limit_window
 from modelgates_async._version import __version__
 from modelgates_async.errors import (
     APIConnectionError,
@@ -26,6 +18,8 @@ from modelgates_async.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BulkError,
+    ClientClosedError,
     CreatedKeyValidationError,
     InternalServerError,
     InvalidRequestError,
@@ -37,6 +31,8 @@ from modelgates_async.errors import (
     OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitError,
+    RotationError,
+    UsageError,
 )
 from modelgates_async.models import (
     APIKey,
@@ -46,6 +42,8 @@ from modelgates_async.models import (
     KeyBudget,
     LimitReset,
     RateLimitInfo,
+    RetireMode,
+    usage_in_limit_window,
 )
 from modelgates_async.resources.keys import AsyncAPIKeys
 
@@ -65,6 +63,7 @@ __all__ = [
     "BulkError",
     "BulkItem",
     "BulkResult",
+    "ClientClosedError",
     "CreatedKey",
     "CreatedKeyValidationError",
     "CurrentKey",
@@ -87,8 +86,10 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitInfo",
+    "RetireMode",
     "RetryConfig",
     "RotationError",
+    "UsageError",
     "__version__",
     "partial_result_of",
     "read_journal",

@@ -27,7 +27,6 @@ import attrs
 
 from modelgates_async._pool import MAX_REQUEUES, check_concurrency, run_prepared
 from modelgates_async._results import (
-    BulkError,
     BulkItem,
     BulkResult,
     ProgressCallback,
@@ -36,16 +35,12 @@ from modelgates_async._results import (
 )
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
-from modelgates_async.errors import (
-    InvalidRequestError,
-    RateLimitError,
-)
+from modelgates_async.errors import InvalidRequestError, RateLimitError
 from modelgates_async.models import LimitReset
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "MAX_REQUEUES",
-    "BulkError",
     "BulkItem",
     "BulkResult",
     "KeySpec",

@@ -7,6 +7,7 @@ import os
 import platform
 from collections.abc import Mapping, Sequence
 from types import TracebackType
+from typing import NoReturn
 
 import aiohttp
 from yarl import URL
@@ -15,7 +16,7 @@ from modelgates_async._retry import RetryConfig
 from modelgates_async._transport import Transport
 from modelgates_async._validation import check_timeout
 from modelgates_async._version import __version__
-from modelgates_async.errors import InvalidRequestError, ModelGatesError
+from modelgates_async.errors import ClientClosedError, InvalidRequestError, UsageError
 from modelgates_async.models import mask_secret
 from modelgates_async.resources.keys import AsyncAPIKeys
 
@@ -25,6 +26,9 @@ DEFAULT_BASE_URL = "https://modelgates.ai/api/v1"
 API_KEY_ENV = "MODELGATES_API_KEY"
 BASE_URL_ENV = "MODELGATES_BASE_URL"
 _DEFAULT_RETRIES = RetryConfig()
+_READ_ONLY = (
+    "AsyncModelGates.{name} is read-only: pass {name}=... to a call to change it for that call"
+)
 _USER_AGENT = (
     f"modelgates-async/{__version__} "
     f"python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
@@ -58,7 +62,7 @@ class AsyncModelGates:
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV) or None
         if api_key is None:
-            raise ModelGatesError(
+            raise UsageError(
                 "No API key: pass api_key=... or set the MODELGATES_API_KEY environment "
                 "variable to your ModelGates management key."
             )
@@ -72,8 +76,8 @@ class AsyncModelGates:
         self.base_url = _normalize_base_url(
             base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         )
-        self.timeout = check_timeout(timeout)
-        self.retries = retries
+        self._timeout = check_timeout(timeout)
+        self._retries = retries
         self._session = session
         self._owns_session = session is None
         self._session_loop_checked = False
@@ -88,12 +92,32 @@ class AsyncModelGates:
             get_session=self._get_session,
             secrets=(api_key,),
         )
-        self.api_keys = AsyncAPIKeys(self._transport, timeout=self.timeout, retries=retries)
+        self.api_keys = AsyncAPIKeys(self)
 
     def __repr__(self) -> str:
         return (
             f"AsyncModelGates(base_url={self.base_url!r}, api_key={mask_secret(self._api_key)!r})"
         )
+
+    @property
+    def timeout(self) -> float:
+        """Seconds each attempt may take, unless a call passes ``timeout=``; read-only."""
+        return self._timeout
+
+    # A setter only to refuse with a message that says what to do instead (assigning once
+    # changed nothing at all); ``NoReturn`` makes type checkers refuse the assignment too.
+    @timeout.setter
+    def timeout(self, value: NoReturn) -> None:
+        raise AttributeError(_READ_ONLY.format(name="timeout"))
+
+    @property
+    def retries(self) -> RetryConfig:
+        """How failed calls are retried, unless a call passes ``retries=``; read-only."""
+        return self._retries
+
+    @retries.setter
+    def retries(self, value: NoReturn) -> None:
+        raise AttributeError(_READ_ONLY.format(name="retries"))
 
     @property
     def closed(self) -> bool:
@@ -107,9 +131,9 @@ class AsyncModelGates:
                 return session
             return self._check_session_loop(session)
         if self._closed:
-            raise ModelGatesError("This AsyncModelGates client is closed; create a new one.")
+            raise ClientClosedError("This AsyncModelGates client is closed; create a new one.")
         if not self._owns_session:
-            raise ModelGatesError("The aiohttp session passed to AsyncModelGates is closed.")
+            raise ClientClosedError("The aiohttp session passed to AsyncModelGates is closed.")
         # Created lazily inside the running loop: aiohttp binds a session to its loop.
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=256, enable_cleanup_closed=False),
@@ -122,7 +146,7 @@ class AsyncModelGates:
         # A session passed in is bound to the loop it was made in; used from another loop,
         # aiohttp fails with "Event loop is closed" or hangs. Say so, once, on first use.
         if getattr(session, "_loop", None) is not asyncio.get_running_loop():
-            raise ModelGatesError(
+            raise UsageError(
                 "The aiohttp session passed to AsyncModelGates belongs to another event loop: "
                 "create it inside the loop that makes the calls (the sync ModelGates runs on "
                 "a private loop of its own: leave session=None there)."
@@ -151,7 +175,7 @@ class AsyncModelGates:
 
     async def __aenter__(self) -> AsyncModelGates:
         if self._closed:
-            raise ModelGatesError("This AsyncModelGates client is closed; create a new one.")
+            raise ClientClosedError("This AsyncModelGates client is closed; create a new one.")
         return self
 
     async def __aexit__(

@@ -1,13 +1,15 @@
 """The runtime of the synchronous facade: one private event loop per process, in one thread.
 
 ``ModelGates`` (generated in ``_sync.py``) submits the async client's own coroutines here;
-this module knows nothing about endpoints. What it guarantees:
+this module knows nothing about endpoints. The loop, its thread and what happens to them at
+exit and after fork live in ``_loop_runtime``; here are the calls (:class:`Portal`, :func:`run`).
+What the two guarantee:
 
 - The loop and its daemon thread start lazily, once per process, under a lock. Calls from
   any number of threads, and from code that is itself running an event loop, all hand
   their coroutine to that thread and block on a lock of their own until it finishes.
   A call made *on* the loop thread (a callback calling back into the facade) would wait
-  for itself forever, so it raises ``RuntimeError`` instead.
+  for itself forever, so it raises :class:`UsageError` (a ``RuntimeError``) instead.
 - Ctrl-C while a call waits cancels the coroutine on the loop, waits for the cancellation
   to finish, and re-raises ``KeyboardInterrupt``. A bulk call winds down first (the calls it
   sent finish, each bounded by its timeout) and its outcomes so far reach the caller as the
@@ -29,103 +31,39 @@ this module knows nothing about endpoints. What it guarantees:
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import os
-import signal
 import sys
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
+from modelgates_async._loop_runtime import (
+    AsyncClient,
+    runtime,
+    schedule_close,
+    shut_down_error,
+    track,
+)
+from modelgates_async._loop_runtime import (
+    _Runtime as _Runtime,
+)
 from modelgates_async._results import BulkResult, attach_partial_result, partial_result_of
-from modelgates_async.errors import ModelGatesError
+from modelgates_async.errors import ClientClosedError, UsageError
 
 __all__ = ["Portal", "loop_thread_id", "run"]
+
+# This module reads the runtime through this name, so a test can swap in a fresh one
+# (``_Runtime`` is imported for that too).
+_runtime = runtime
 
 T = TypeVar("T")
 
 CANCEL_GRACE = 5.0
 """Seconds a second Ctrl-C waits for the cancelled coroutine to unwind before re-raising."""
-EXIT_GRACE = 5.0
-"""Seconds interpreter exit waits for open clients to close and the loop thread to end."""
-
-LOOP_ENV = "MODELGATES_SYNC_LOOP"
-"""Set to ``asyncio`` to run the facade on asyncio's own loop even when uvloop is installed."""
-
 _HIDDEN_PREFIXES = (os.path.dirname(asyncio.__file__) + os.sep, __file__)
-_SYNCHRONOUS_SIGNALS = {
-    getattr(signal, name)
-    for name in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGTRAP", "SIGABRT", "SIGSYS")
-    if hasattr(signal, name)
-}
 _INTERRUPTIBLE_WAIT = sys.platform != "win32"  # POSIX lock waits wake up for signals
-
-
-class _AsyncClient(Protocol):
-    """What the runtime needs of an async client: closing it, forgetting it after fork."""
-
-    async def aclose(self) -> None: ...
-
-    def _forget_session_after_fork(self) -> object: ...
-
-
-class _Runtime:
-    """The per-process state: the loop, its thread, the open clients."""
-
-    __slots__ = (
-        "closing",
-        "lock",
-        "loop",
-        "open_portals",
-        "orphans",
-        "shut_down",
-        "thread",
-        "thread_id",
-    )
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.thread: threading.Thread | None = None
-        self.thread_id: int | None = None
-        self.shut_down = False
-        self.open_portals: set[Portal] = set()
-        # Close tasks scheduled by finalizers; awaited at exit.
-        self.closing: set[asyncio.Task[None]] = set()
-        # Objects inherited from the parent process, kept alive and untouched (see fork).
-        self.orphans: list[object] = []
-
-    def start(self) -> asyncio.AbstractEventLoop:
-        with self.lock:
-            if self.loop is not None:
-                return self.loop
-            if self.shut_down:
-                raise _shut_down_error()
-            loop = _new_loop()
-            ready = threading.Event()
-            thread = threading.Thread(
-                target=_serve, args=(loop, ready), name="modelgates-loop", daemon=True
-            )
-            thread.start()
-            ready.wait()
-            self.thread = thread
-            self.thread_id = thread.ident
-            self.loop = loop  # last: other threads read it without the lock
-            return loop
-
-
-_runtime = _Runtime()
-
-
-def _serve(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
-    if hasattr(signal, "pthread_sigmask"):
-        # Ctrl-C must reach the thread that waits for a result, not this one.
-        signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals() - _SYNCHRONOUS_SIGNALS)
-    asyncio.set_event_loop(loop)
-    loop.call_soon(ready.set)
-    loop.run_forever()
 
 
 def loop_thread_id() -> int | None:
@@ -243,8 +181,8 @@ class _Runner:
     def __init__(self) -> None:
         self.closed = False
 
-    def _closed_error(self) -> ModelGatesError:
-        return ModelGatesError("closed")
+    def _closed_error(self) -> ClientClosedError:
+        return ClientClosedError("closed")
 
     def run(self, awaitable: Awaitable[T]) -> T:
         """Run ``awaitable`` on the private loop and return its result (or raise its
@@ -262,7 +200,7 @@ class _Runner:
                 raise
         if threading.get_ident() == rt.thread_id:
             _discard(awaitable)
-            raise RuntimeError(
+            raise UsageError(
                 "A ModelGates (sync) method was called on the facade's own event-loop thread, "
                 "e.g. from a callback; it would wait for itself forever. Use AsyncModelGates "
                 "with await there."
@@ -280,7 +218,7 @@ class _Runner:
             except RuntimeError:  # the loop was closed under us: interpreter exit
                 call.discard()
                 if isinstance(interrupt, RuntimeError):
-                    raise _shut_down_error() from None
+                    raise shut_down_error() from None
                 raise
             try:
                 _wait(call.lock)
@@ -300,19 +238,13 @@ class _Runner:
             finally:
                 del error
         if call.cancelled:
-            raise ModelGatesError("The call was cancelled on the ModelGates event loop.")
+            raise ClientClosedError("The call was cancelled on the ModelGates event loop.")
         result: T = call.result
         return result
 
 
 run = _Runner().run
 """Run an awaitable on the private loop (for the runtime's own use: no client)."""
-
-
-def _shut_down_error() -> ModelGatesError:
-    return ModelGatesError(
-        "The ModelGates sync runtime has shut down (the interpreter is exiting)."
-    )
 
 
 async def _run_soon(awaitable: Awaitable[T]) -> T:
@@ -330,14 +262,9 @@ def _close_async_iterator(iterator: AsyncIterator[Any]) -> None:
         return
     if threading.get_ident() == rt.thread_id:
         # Garbage collected on the loop thread itself: cannot block, so schedule it.
-        _track(loop.create_task(_run_soon(aclose())))
+        track(loop.create_task(_run_soon(aclose())))
         return
     run(aclose())
-
-
-def _track(task: asyncio.Task[Any]) -> None:
-    _runtime.closing.add(task)
-    task.add_done_callback(_runtime.closing.discard)
 
 
 class Portal(_Runner):
@@ -349,7 +276,7 @@ class Portal(_Runner):
 
     __slots__ = ("__weakref__", "_client", "_finalizer", "_name")
 
-    def __init__(self, owner: object, client: _AsyncClient) -> None:
+    def __init__(self, owner: object, client: AsyncClient) -> None:
         super().__init__()
         self._client = client
         self._name = type(owner).__name__
@@ -357,8 +284,8 @@ class Portal(_Runner):
         self._finalizer.atexit = False  # our own exit hook closes clients in order
         _runtime.open_portals.add(self)
 
-    def _closed_error(self) -> ModelGatesError:
-        return ModelGatesError(f"This {self._name} client is closed; create a new one.")
+    def _closed_error(self) -> ClientClosedError:
+        return ClientClosedError(f"This {self._name} client is closed; create a new one.")
 
     def iterate(self, iterator: AsyncIterator[T]) -> Generator[T, None, None]:
         """A generator over an async iterator, pulling one item at a time on the loop.
@@ -387,7 +314,7 @@ class Portal(_Runner):
         _runtime.open_portals.discard(self)
         loop = _runtime.loop
         if loop is not None and threading.get_ident() == _runtime.thread_id:
-            _schedule_close(self._client)  # closed from a callback on the loop: no waiting
+            schedule_close(self._client)  # closed from a callback on the loop: no waiting
             return
         run(self._client.aclose())
 
@@ -400,94 +327,13 @@ class Portal(_Runner):
         if loop is None or _runtime.shut_down:
             return
         with contextlib.suppress(RuntimeError):  # the loop closed at exit
-            loop.call_soon_threadsafe(_schedule_close, self._client)
+            loop.call_soon_threadsafe(schedule_close, self._client)
+
+    def _close_at_exit(self) -> AsyncClient:
+        # Interpreter exit: the runtime closes the client itself, in order.
+        self.closed = True
+        self._finalizer.detach()
+        return self._client
 
     def _forget_after_fork(self) -> None:
         _runtime.orphans.append(self._client._forget_session_after_fork())
-
-
-def _schedule_close(client: _AsyncClient) -> None:
-    _track(asyncio.get_running_loop().create_task(client.aclose()))
-
-
-async def _drain(clients: list[_AsyncClient]) -> None:
-    loop = asyncio.get_running_loop()
-    closing = [loop.create_task(client.aclose()) for client in clients]
-    closing.extend(_runtime.closing)
-    if closing:
-        await asyncio.wait(closing, timeout=EXIT_GRACE)
-    for task in closing:
-        if task.done() and not task.cancelled():
-            task.exception()  # retrieved: a failed close at exit is not worth a warning
-    current = asyncio.current_task()
-    others = [t for t in asyncio.all_tasks() if t is not current]
-    for task in others:
-        task.cancel()
-    if others:
-        await asyncio.wait(others, timeout=EXIT_GRACE)
-    await loop.shutdown_asyncgens()
-    await loop.shutdown_default_executor()
-
-
-def _shutdown() -> None:
-    """atexit: close open clients, then stop and close the loop and join its thread."""
-    rt = _runtime
-    with rt.lock:
-        rt.shut_down = True
-        loop, thread = rt.loop, rt.thread
-    if loop is None or thread is None or threading.get_ident() == rt.thread_id:
-        return
-    clients = [portal._client for portal in list(rt.open_portals)]
-    for portal in list(rt.open_portals):
-        portal.closed = True
-        portal._finalizer.detach()
-    rt.open_portals.clear()
-    future = asyncio.run_coroutine_threadsafe(_drain(clients), loop)
-    try:
-        future.result(timeout=2 * EXIT_GRACE + 1)
-    except BaseException:  # pragma: no cover - best effort at exit
-        future.cancel()
-    rt.loop = None
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(EXIT_GRACE)
-    if not thread.is_alive():
-        loop.close()
-
-
-def _after_fork_in_child() -> None:
-    """os.register_at_fork hook: the child starts with no loop and forgets the parent's.
-
-    The parent's loop and sessions are kept referenced and never closed here: their sockets
-    and epoll set are shared with the parent, and closing them would unregister the
-    parent's file descriptors or write to its connections.
-    """
-    rt = _runtime
-    rt.lock = threading.Lock()  # another thread may have held it at the fork
-    if rt.loop is not None:
-        rt.orphans.append(rt.loop)
-        rt.orphans.extend(rt.closing)
-    rt.loop = None
-    rt.thread = None
-    rt.thread_id = None
-    rt.closing = set()
-    for portal in list(rt.open_portals):
-        portal._forget_after_fork()
-
-
-atexit.register(_shutdown)
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when it is installed (the ``speed`` extra): its cross-thread wake-up costs
-    a fraction of the selector loop's. ``MODELGATES_SYNC_LOOP=asyncio`` opts out."""
-    if os.environ.get(LOOP_ENV, "").strip().lower() != "asyncio":
-        try:
-            import uvloop
-        except ImportError:
-            pass
-        else:
-            loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-            return loop
-    return asyncio.new_event_loop()

@@ -36,7 +36,7 @@ class AdaptiveLimiter:
     """AIMD concurrency window and shared pause, driven by the 429s a client receives.
 
     ``clock`` is a monotonic clock in seconds; the pauses go through
-    ``modelgates_async._retry.sleep`` (looked up at call time), the hook tests replace.
+    ``modelgates_async._retry.sleep``, which ``modelgates_async.testing.no_backoff()`` skips.
     """
 
     __slots__ = (

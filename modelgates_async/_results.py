@@ -1,8 +1,8 @@
 """What a bulk run gives back: one outcome per input, in input order.
 
 - :class:`BulkItem`: one input's value or exception.
-- :class:`BulkResult`: every input's item; :class:`BulkError` is what
-  ``raise_for_errors()`` raises.
+- :class:`BulkResult`: every input's item; ``raise_for_errors()`` raises
+  :class:`~modelgates_async.errors.BulkError`.
 - :func:`partial_result_of`: the ``.partial_result`` an interrupted bulk call attached to
   its ``CancelledError`` / ``KeyboardInterrupt`` — also when an ``asyncio.timeout`` or
   ``wait_for`` turned it into a ``TimeoutError`` (the cancellation is its ``__cause__``).
@@ -13,16 +13,14 @@ Nothing here logs or shows a value: the values of ``create_many`` hold secrets.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar, cast, overload
 
 import attrs
 
-from modelgates_async.errors import ModelGatesError
+from modelgates_async.errors import BulkError
 
 __all__ = [
-    "BulkError",
     "BulkItem",
     "BulkResult",
     "Progress",
@@ -129,26 +127,6 @@ class BulkResult(Generic[T]):
         if self._failed:
             raise BulkError(self)
         return self
-
-
-class BulkError(ModelGatesError):
-    """Some inputs of a bulk run failed; ``result`` still holds every input's outcome.
-
-    Raised by :meth:`BulkResult.raise_for_errors`, so the values that did succeed (the
-    secrets of keys that were created) stay reachable as ``exc.result.values``.
-    """
-
-    def __init__(self, result: BulkResult[Any]) -> None:
-        errors = result.errors
-        kinds = Counter(type(item.error).__name__ for item in errors)
-        summary = ", ".join(f"{n} × {name}" for name, n in kinds.most_common())
-        first = errors[0]
-        super().__init__(
-            f"{result.failed} of {result.total} failed ({summary}); "
-            f"first: item {first.index}: {first.error}. "
-            "Every outcome, the successes included, is in .result."
-        )
-        self.result = result
 
 
 class Progress:

@@ -49,10 +49,12 @@ from modelgates_async._bulk import (
     _inputs,
     attach_partial_result,
     check_concurrency,
+    requeue_rate_limited,
     run_prepared,
 )
 from modelgates_async._journal import Journal, JournalEntry, created_record, fingerprint
 from modelgates_async._retry import RetryConfig
+from modelgates_async._types import NotGiven
 from modelgates_async.errors import (
     APIConnectionError,
     APIStatusError,
@@ -98,16 +100,19 @@ async def journaled_creates(
     body_of: Callable[[dict[str, Any]], dict[str, Any]],
     concurrency: int,
     on_progress: ProgressCallback | None,
-    requeue: Callable[[Exception], bool] | None,
-    timeout: float,
-    retries: RetryConfig,
+    timeout: float | NotGiven,
+    retries: RetryConfig | NotGiven,
+    requeue: Callable[[RetryConfig], Callable[[Exception], bool]] = requeue_rate_limited,
 ) -> AsyncGenerator[BulkItem[CreatedKey], None]:
     """``create_many_iter`` with a journal at ``path`` (see the module).
 
     ``prepare`` turns a spec into ``create()`` keyword arguments; ``body_of`` checks them
     and gives their request body (what a fingerprint covers). Either raising fails that
-    spec alone, before anything is sent.
+    spec alone, before anything is sent. ``timeout``/``retries`` default to the client's
+    (as for every call of ``keys``); ``requeue`` makes, from the retry policy, the test of
+    which failures go back into the queue.
     """
+    call_timeout, call_retries = keys._options(timeout, retries)
     check_concurrency(concurrency)
     items = _inputs(specs, "specs")
     refused: list[BulkItem[CreatedKey]] = []
@@ -130,7 +135,7 @@ async def journaled_creates(
             if entry.state == "done" and entry.index in arguments
         ]
         try:
-            await _reconcile(keys, journal, bodies, timeout=timeout, retries=retries)
+            await _reconcile(keys, journal, bodies, timeout=call_timeout, retries=call_retries)
         except BaseException as interruption:
             _attach_not_started(interruption, items, settled)
             raise
@@ -147,7 +152,14 @@ async def journaled_creates(
         async def call(payload: tuple[int, dict[str, Any]]) -> CreatedKey:
             index, args = payload
             return await _create(
-                keys, journal, intents, outcomes, index, args, timeout=timeout, retries=retries
+                keys,
+                journal,
+                intents,
+                outcomes,
+                index,
+                args,
+                timeout=call_timeout,
+                retries=call_retries,
             )
 
         def acknowledge(item: BulkItem[CreatedKey]) -> asyncio.Future[None] | None:
@@ -160,7 +172,7 @@ async def journaled_creates(
             call,
             concurrency=concurrency,
             on_progress=on_progress,
-            requeue=requeue,
+            requeue=requeue(call_retries),
             acknowledge=acknowledge,
         )
         async with contextlib.aclosing(run):

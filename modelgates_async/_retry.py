@@ -12,7 +12,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -51,6 +51,11 @@ def _fraction(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
         raise ValueError(f"RetryConfig.{attribute.name} must be between 0 and 1, got {value!r}")
 
 
+def _statuses(value: Iterable[int]) -> frozenset[int]:
+    # A typed converter: with a bare ``frozenset`` mypy cannot type ``statuses={500}``.
+    return frozenset(value)
+
+
 @attrs.frozen
 class RetryConfig:
     """How a call is retried on 429, 5xx, connection errors and timeouts.
@@ -75,7 +80,7 @@ class RetryConfig:
     initial_backoff: float = attrs.field(default=0.5, validator=_non_negative)
     max_backoff: float = attrs.field(default=8.0, validator=_non_negative)
     jitter: float = attrs.field(default=0.5, validator=_fraction)
-    statuses: frozenset[int] = attrs.field(default=DEFAULT_STATUSES, converter=frozenset)
+    statuses: frozenset[int] = attrs.field(default=DEFAULT_STATUSES, converter=_statuses)
     max_retry_after: float = attrs.field(default=30.0, validator=_non_negative)
     retry_non_idempotent: bool = False
 
@@ -147,14 +152,21 @@ def is_retryable(exc: BaseException, config: RetryConfig, *, idempotent: bool) -
     return False
 
 
+# Test mode, switched by ``modelgates_async.testing.no_backoff()``: ``None`` sleeps for real;
+# otherwise each pause is handed to this callable instead of being slept. A module global
+# rather than a ContextVar so that it also reaches the sync facade's event-loop thread; one
+# read per pause is all it costs.
+skip_waits: Callable[[float], object] | None = None
+
+
 async def sleep(seconds: float) -> None:
-    """The pause between attempts. Tests replace it so that they never wait for real."""
-    await asyncio.sleep(seconds)
-
-
-async def _sleep_hook(seconds: float) -> None:
-    # Looks ``sleep`` up at call time, so a test's replacement takes effect.
-    await sleep(seconds)
+    """The pause between attempts and the rate limiter's pause (skipped in test mode)."""
+    on_skip = skip_waits
+    if on_skip is None:
+        await asyncio.sleep(seconds)
+        return
+    on_skip(seconds)
+    await asyncio.sleep(0)  # still a point where the task yields and may be cancelled
 
 
 async def retry_after_first_failure(
@@ -201,7 +213,7 @@ async def retry_after_first_failure(
         stop=stop_after_attempt(config.attempts),
         wait=wait,
         retry=retry_if_exception(lambda exc: is_retryable(exc, config, idempotent=idempotent)),
-        sleep=_sleep_hook,
+        sleep=sleep,
         before_sleep=before_sleep,
         reraise=True,
     )

@@ -13,7 +13,7 @@ import os
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 
@@ -29,8 +29,7 @@ from modelgates_async._client import _DEFAULT_RETRIES, AsyncModelGates
 from modelgates_async._loop import Portal
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
-from modelgates_async._usecases import RetireMode
-from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset
+from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset, RetireMode
 from modelgates_async.resources.keys import AsyncAPIKeys
 
 __all__ = ["APIKeys", "ModelGates"]
@@ -112,8 +111,7 @@ class APIKeys:
         ``limit`` is in USD (None: no limit); ``limit_reset`` is daily, weekly or monthly
         (None: never resets); ``expires_at`` is an aware datetime or a UTC ISO string.
         Not idempotent: retried by default only when the server provably did nothing.
-        A 2xx whose record does not validate raises :class:`CreatedKeyValidationError`,
-        which keeps the secret of the key that was made in ``.key`` (never in its text).
+        A 2xx that does not validate raises :class:`CreatedKeyValidationError` (``.key``).
         """
         return self._portal.run(
             self._async.create(
@@ -204,12 +202,9 @@ class APIKeys:
         here) or the exception of that spec. ``on_progress(done, total, failed)`` is called
         at the start and after each spec.
 
-        ``journal=PATH`` records each intent before its request and each key and secret
-        as it arrives (a 0600 file). Calling again with the same specs and journal
-        resumes: done specs come back from the journal without a request, specs in doubt
-        are reconciled (orphans deleted) and created once. See README, "When things go
-        wrong". Interrupted, the ``CancelledError``/``KeyboardInterrupt`` carries
-        ``.partial_result``.
+        ``journal=PATH`` (a 0600 file of intents and secrets) makes the run resumable: call
+        again with the same specs and journal (guide "Resuming bulk work"). Interrupted, the
+        ``CancelledError``/``KeyboardInterrupt`` carries ``.partial_result``.
         """
         return self._portal.run(
             self._async.create_many(
@@ -523,6 +518,24 @@ class ModelGates:
         return "ModelGates" + repr(self._async).removeprefix("AsyncModelGates")
 
     @property
+    def timeout(self) -> float:
+        """Seconds each attempt may take, unless a call passes ``timeout=``; read-only."""
+        return self._async.timeout
+
+    @timeout.setter
+    def timeout(self, value: NoReturn) -> None:
+        self._async.timeout = value
+
+    @property
+    def retries(self) -> RetryConfig:
+        """How failed calls are retried, unless a call passes ``retries=``; read-only."""
+        return self._async.retries
+
+    @retries.setter
+    def retries(self, value: NoReturn) -> None:
+        self._async.retries = value
+
+    @property
     def closed(self) -> bool:
         """True once :meth:`close` ran."""
         return self._async.closed
@@ -547,13 +560,3 @@ class ModelGates:
     def base_url(self) -> str:
         """The async client's ``base_url``."""
         return self._async.base_url
-
-    @property
-    def timeout(self) -> float:
-        """The async client's ``timeout``."""
-        return self._async.timeout
-
-    @property
-    def retries(self) -> RetryConfig:
-        """The async client's ``retries``."""
-        return self._async.retries

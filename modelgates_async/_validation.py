@@ -1,4 +1,10 @@
-"""Argument checks run before any request is sent; each failure names its argument."""
+"""Argument checks and request bodies, run before any request is sent.
+
+Each ``check_*`` returns the value to send (or raises :class:`InvalidRequestError` naming the
+argument); :func:`create_body` / :func:`update_body` build the JSON of a create / an update
+from ``create()``'s / ``update()``'s keyword arguments with those checks; the bulk methods run
+them on every input before the first call.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,10 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from modelgates_async._types import NotGiven
+from modelgates_async._retry import RetryConfig
+from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async.errors import InvalidRequestError
-from modelgates_async.models import LimitReset, parse_datetime
+from modelgates_async.models import RETIRE_MODES, LimitReset, RetireMode, parse_datetime
 
 __all__ = [
     "check_bool",
@@ -21,8 +28,14 @@ __all__ = [
     "check_name",
     "check_offset",
     "check_optional_str",
+    "check_retire",
+    "check_retries",
+    "check_threshold",
     "check_timeout",
     "check_workspace_id",
+    "create_body",
+    "query_string",
+    "update_body",
 ]
 
 # Characters that cannot change the URL path: no "/", "?", "#", "%", whitespace, "\\".
@@ -187,6 +200,96 @@ def check_timeout(value: Any, argument: str = "timeout") -> float:
             f"{argument} must be a finite number > 0, got {value!r}", argument=argument
         )
     return float(value)
+
+
+def check_retries(value: Any, argument: str = "retries") -> RetryConfig:
+    """A :class:`RetryConfig`."""
+    if not isinstance(value, RetryConfig):
+        raise InvalidRequestError(
+            f"{argument} must be a RetryConfig, got {_type_name(value)}", argument=argument
+        )
+    return value
+
+
+def check_threshold(value: Any, argument: str = "threshold") -> float:
+    """A share of a key's limit: a finite number > 0 (1.0: at the limit)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidRequestError(
+            f"{argument} must be a number, got {_type_name(value)}", argument=argument
+        )
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidRequestError(
+            f"{argument} must be a finite number > 0 (1.0: at the limit), got {value!r}",
+            argument=argument,
+        )
+    return float(value)
+
+
+def check_retire(value: Any, argument: str = "retire") -> RetireMode:
+    """What ``rotate()`` does with the old key: ``"disable"`` or ``"delete"``."""
+    for mode in RETIRE_MODES:
+        if value == mode and isinstance(value, str):
+            return mode
+    raise InvalidRequestError(
+        f"{argument} must be 'disable' or 'delete', got {value!r}", argument=argument
+    )
+
+
+def create_body(
+    name: Any,
+    *,
+    limit: Any = NOT_GIVEN,
+    limit_reset: Any = NOT_GIVEN,
+    include_byok_in_limit: Any = NOT_GIVEN,
+    expires_at: Any = NOT_GIVEN,
+    creator_user_id: Any = NOT_GIVEN,
+    workspace_id: Any = NOT_GIVEN,
+) -> dict[str, Any]:
+    """The JSON body of a create, validated; raises InvalidRequestError naming the argument."""
+    body: dict[str, Any] = {"name": check_name(name)}
+    if not isinstance(limit, NotGiven):
+        body["limit"] = check_limit(limit)
+    if not isinstance(limit_reset, NotGiven):
+        body["limit_reset"] = check_limit_reset(limit_reset)
+    if not isinstance(include_byok_in_limit, NotGiven):
+        body["include_byok_in_limit"] = check_bool(include_byok_in_limit, "include_byok_in_limit")
+    if not isinstance(expires_at, NotGiven):
+        body["expires_at"] = check_expires_at(expires_at)
+    if not isinstance(creator_user_id, NotGiven):
+        body["creator_user_id"] = check_optional_str(creator_user_id, "creator_user_id")
+    workspace = check_workspace_id(workspace_id)
+    if workspace is not None:
+        body["workspace_id"] = workspace
+    return body
+
+
+def update_body(
+    *,
+    name: Any = NOT_GIVEN,
+    disabled: Any = NOT_GIVEN,
+    limit: Any = NOT_GIVEN,
+    limit_reset: Any = NOT_GIVEN,
+    include_byok_in_limit: Any = NOT_GIVEN,
+) -> dict[str, Any]:
+    """The JSON body of an update, validated; refuses an update that changes nothing."""
+    body: dict[str, Any] = {}
+    if not isinstance(name, NotGiven):
+        body["name"] = check_name(name)
+    if not isinstance(disabled, NotGiven):
+        body["disabled"] = check_bool(disabled, "disabled")
+    if not isinstance(limit, NotGiven):
+        body["limit"] = check_limit(limit)
+    if not isinstance(limit_reset, NotGiven):
+        body["limit_reset"] = check_limit_reset(limit_reset)
+    if not isinstance(include_byok_in_limit, NotGiven):
+        body["include_byok_in_limit"] = check_bool(include_byok_in_limit, "include_byok_in_limit")
+    if not body:
+        raise InvalidRequestError(
+            "update() needs at least one of name, disabled, limit, limit_reset, "
+            "include_byok_in_limit",
+            argument="update",
+        )
+    return body
 
 
 def query_string(params: dict[str, str]) -> str:

@@ -1,4 +1,4 @@
-"""The exception hierarchy of modelgates-async.
+"""Every exception of modelgates-async, in one tree.
 
 ::
 
@@ -8,22 +8,23 @@
     │   └── APITimeoutError (also TimeoutError)
     ├── APIResponseValidationError — a 2xx whose body is not what the spec says
     │   └── CreatedKeyValidationError — … of a create: the key exists, .key is its secret
-    ├── APIStatusError — the server answered 4xx/5xx
-    │   ├── BadRequestError 400
-    │   ├── AuthenticationError 401
-    │   ├── PermissionDeniedError 403
-    │   ├── NotFoundError 404
-    │   ├── RateLimitError 429 (.retry_after)
-    │   └── InternalServerError 5xx
+    ├── BulkError — BulkResult.raise_for_errors(); .result keeps every outcome
+    ├── RotationError — rotate() stopped part-way; .stage, .new_key
     ├── NotStartedError — a bulk run was interrupted before this input was sent
     ├── OutcomeUnknownError — a bulk call was abandoned after it was sent
-    └── JournalError — a bulk journal cannot be used (.path)
-        └── JournalMismatchError — the journal was written for other specs (.index)
-
-Two more carry records, so they live beside them: ``BulkError`` (``_bulk.py``, from
-``BulkResult.raise_for_errors()``; ``.result`` keeps every outcome) and ``RotationError``
-(``_usecases.py``; ``.new_key`` keeps a replacement that was created). Both are
-``ModelGatesError`` subclasses exported from the package.
+    ├── JournalError — a bulk journal cannot be used (.path)
+    │   └── JournalMismatchError — the journal was written for other specs (.index)
+    ├── ClientClosedError — a call on a closed client, or on a sync runtime that shut down
+    ├── UsageError (also RuntimeError) — used in a way that cannot work: no API key, an
+    │                                    aiohttp session of another loop, a sync call made
+    │                                    on the facade's own loop thread
+    └── APIStatusError — the server answered 4xx/5xx
+        ├── BadRequestError 400
+        ├── AuthenticationError 401
+        ├── PermissionDeniedError 403
+        ├── NotFoundError 404
+        ├── RateLimitError 429 (.retry_after)
+        └── InternalServerError 5xx
 
 No message, repr or attribute of these exceptions carries the API key or a created key's
 secret: the transport redacts them before an exception is built. One documented exception:
@@ -31,13 +32,18 @@ secret: the transport redacts them before an exception is built. One documented 
 is an attribute only, never in ``str()`` or ``repr()``.
 
 An interrupted bulk call (``CancelledError``, ``KeyboardInterrupt``) carries every outcome so
-far as ``.partial_result``; see ``modelgates_async._runner``.
+far as ``.partial_result`` (``modelgates_async._pool``, ``modelgates_async._loop``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # records are built from errors' module, never the other way at runtime
+    from modelgates_async._results import BulkResult
+    from modelgates_async.models import CreatedKey
 
 __all__ = [
     "APIConnectionError",
@@ -46,6 +52,8 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BulkError",
+    "ClientClosedError",
     "CreatedKeyValidationError",
     "InternalServerError",
     "InvalidRequestError",
@@ -57,6 +65,8 @@ __all__ = [
     "OutcomeUnknownError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RotationError",
+    "UsageError",
 ]
 
 
@@ -190,6 +200,57 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """5xx: the server failed."""
+
+
+class BulkError(ModelGatesError):
+    """Some inputs of a bulk run failed; ``result`` still holds every input's outcome.
+
+    Raised by :meth:`BulkResult.raise_for_errors`, so the values that did succeed (the
+    secrets of keys that were created) stay reachable as ``exc.result.values``.
+    """
+
+    def __init__(self, result: BulkResult[Any]) -> None:
+        errors = result.errors
+        kinds = Counter(type(item.error).__name__ for item in errors)
+        summary = ", ".join(f"{n} × {name}" for name, n in kinds.most_common())
+        first = errors[0]
+        super().__init__(
+            f"{result.failed} of {result.total} failed ({summary}); "
+            f"first: item {first.index}: {first.error}. "
+            "Every outcome, the successes included, is in .result."
+        )
+        self.result = result
+
+
+class RotationError(ModelGatesError):
+    """A rotation stopped half-way; the old key still works.
+
+    ``new_key`` is the replacement when it was created but the old key could not be
+    retired: its secret (``new_key.key``) is shown nowhere else, so keep it. ``new_key`` is
+    None when the replacement could not be created. ``old_hash`` names the old key,
+    ``stage`` says which step failed (``"create"`` or ``"retire"``); ``__cause__`` is the
+    error of that step. The message never contains a secret.
+    """
+
+    def __init__(
+        self, message: str, *, old_hash: str, stage: str, new_key: CreatedKey | None = None
+    ) -> None:
+        super().__init__(message)
+        self.old_hash = old_hash
+        self.stage = stage
+        self.new_key = new_key
+
+
+class ClientClosedError(ModelGatesError):
+    """The client is closed (or the sync runtime shut down at exit); create a new client."""
+
+
+class UsageError(ModelGatesError, RuntimeError):
+    """The client was used in a way that cannot work; the message says what to change.
+
+    No API key, an aiohttp session that belongs to another event loop, or a call of the sync
+    facade made on the facade's own event-loop thread (it would wait for itself forever).
+    """
 
 
 # --- promise 1: outcomes that must not be lost ---------------------------------------------

@@ -1,4 +1,10 @@
-"""Records returned by the API, and the one private cattrs converter that builds them.
+"""Records returned by the API, the rules of a record, and the cattrs converter that builds them.
+
+- :class:`APIKey`, :class:`CreatedKey`, :class:`CurrentKey` and their parts; :class:`LimitReset`
+  and :data:`RetireMode`, the enumerations the endpoints take.
+- The rules of a key record: :meth:`APIKey.usage_in_limit_window` (the spend that counts
+  against its limit now) and :meth:`APIKey.is_over_limit`.
+- :func:`structure` / :func:`unstructure`: the one private converter (strict scalars).
 
 Records are frozen attrs classes with slots. Unknown fields in a response are ignored (the
 API may grow); a missing required field or a value of the wrong type raises
@@ -12,7 +18,7 @@ import math
 import re
 import sys
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
@@ -29,7 +35,9 @@ __all__ = [
     "KeyBudget",
     "LimitReset",
     "RateLimitInfo",
+    "RetireMode",
     "mask_secret",
+    "usage_in_limit_window",
 ]
 
 T = TypeVar("T")
@@ -45,6 +53,11 @@ class LimitReset(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+RetireMode = Literal["disable", "delete"]
+"""What ``rotate()`` does with the old key once its replacement exists."""
+RETIRE_MODES: tuple[RetireMode, ...] = ("disable", "delete")
 
 
 def mask_secret(secret: str) -> str:
@@ -92,6 +105,36 @@ class APIKey:
     expires_at: datetime | None = None
     external_user: str | None = None
     last_used_at: datetime | None = None
+
+    def usage_in_limit_window(self) -> float:
+        """The spend (USD) that counts against ``limit`` now.
+
+        That is the usage of the current reset window — ``usage_daily``/``weekly``/``monthly``
+        as ``limit_reset`` says, all-time ``usage`` when the limit never resets — plus the BYOK
+        usage of the same window when ``include_byok_in_limit`` is set.
+        """
+        usage_field, byok_field = _WINDOWS[self.limit_reset]
+        spend: float = getattr(self, usage_field)
+        if self.include_byok_in_limit:
+            spend += getattr(self, byok_field)
+        return spend
+
+    def is_over_limit(self, threshold: float = 1.0) -> bool:
+        """Whether the key has a limit and has spent at least ``threshold`` × that limit."""
+        return self.limit is not None and self.usage_in_limit_window() >= threshold * self.limit
+
+
+_WINDOWS = {
+    LimitReset.DAILY: ("usage_daily", "byok_usage_daily"),
+    LimitReset.WEEKLY: ("usage_weekly", "byok_usage_weekly"),
+    LimitReset.MONTHLY: ("usage_monthly", "byok_usage_monthly"),
+    None: ("usage", "byok_usage"),
+}
+
+
+def usage_in_limit_window(key: APIKey) -> float:
+    """The spend (USD) that counts against ``key.limit`` now (see the method of that name)."""
+    return key.usage_in_limit_window()
 
 
 @attrs.frozen

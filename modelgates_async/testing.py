@@ -14,8 +14,19 @@ Fixtures:
   test's event loop, for tests that want a private server.
 - ``async_modelgates_client``: ``AsyncModelGates`` with the management key, pointed at
   ``modelgates_server``; retries back off for 0 s (a ``Retry-After`` is still honoured).
-- ``modelgates_client``: the same with the sync ``ModelGates`` facade (skipped while the
-  package has none).
+- ``modelgates_client``: the same with the sync ``ModelGates`` facade.
+- ``modelgates_no_backoff``: test mode for the test's duration (see ``no_backoff()``); the
+  fixture's value is the list of waits skipped.
+
+Test mode, in the spirit of stamina's ``set_testing``: ``no_backoff()`` skips every pause
+between retry attempts and every rate-limiter pause, ``Retry-After`` included, in every
+client of the process (the sync facade's loop thread too). Attempts are still counted::
+
+    from modelgates_async.testing import no_backoff
+
+    with no_backoff() as waits:
+        mg.api_keys.get(key_hash)   # answered 429 with Retry-After: 1, then 200
+    assert waits == [1.0]          # the wait it asked for, recorded, not slept
 
 Control the server from a test::
 
@@ -30,13 +41,14 @@ Control the server from a test::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from modelgates_async import AsyncModelGates, RetryConfig
+    from modelgates_async import AsyncModelGates, ModelGates, RetryConfig
     from modelgates_async.server import AsyncLocalServer, LocalServer
     from modelgates_async.server import LocalServer as ModelGatesServer
 
@@ -47,9 +59,11 @@ __all__ = [
     "async_modelgates_client",
     "async_modelgates_server",
     "modelgates_client",
+    "modelgates_no_backoff",
     "modelgates_server",
     "modelgates_server_options",
     "modelgates_server_session",
+    "no_backoff",
 ]
 
 _LAZY = {"LocalServer", "AsyncLocalServer", "ModelGatesServer"}
@@ -68,6 +82,37 @@ def _test_retries() -> RetryConfig:
     from modelgates_async import RetryConfig
 
     return RetryConfig(initial_backoff=0.0, max_backoff=0.0, jitter=0.0)
+
+
+@contextlib.contextmanager
+def no_backoff(on_wait: Callable[[float], object] | None = None) -> Iterator[list[float]]:
+    """Test mode: skip every retry backoff and rate-limiter pause while the block runs.
+
+    Yields the list of the waits skipped, in seconds, in order. ``on_wait`` is also called
+    with each one (to move a fake clock, say). Nests; the previous mode is restored on exit.
+    """
+    from modelgates_async import _retry
+
+    skipped: list[float] = []
+
+    def skip(seconds: float) -> None:
+        skipped.append(seconds)
+        if on_wait is not None:
+            on_wait(seconds)
+
+    previous = _retry.skip_waits
+    _retry.skip_waits = skip
+    try:
+        yield skipped
+    finally:
+        _retry.skip_waits = previous
+
+
+@pytest.fixture
+def modelgates_no_backoff() -> Iterator[list[float]]:
+    """Test mode for this test (``no_backoff()``): the list of the waits skipped."""
+    with no_backoff() as skipped:
+        yield skipped
 
 
 @pytest.fixture(scope="session")
@@ -95,12 +140,10 @@ def modelgates_server(modelgates_server_session: LocalServer) -> Iterator[LocalS
 
 
 @pytest.fixture
-def modelgates_client(modelgates_server: LocalServer) -> Iterator[Any]:
+def modelgates_client(modelgates_server: LocalServer) -> Iterator[ModelGates]:
     """A sync ``ModelGates`` client with the management key, bound to ``modelgates_server``."""
-    try:
-        from modelgates_async import ModelGates  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        pytest.skip("modelgates_async.ModelGates (the sync facade) is not available yet")
+    from modelgates_async import ModelGates
+
     with ModelGates(
         api_key=modelgates_server.management_key,
         base_url=modelgates_server.base_url,

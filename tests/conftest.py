@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-import modelgates_async._retry as retry_module
+from modelgates_async.testing import no_backoff
 
 
 @pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Replace the retry and limiter sleep: record each wait instead of sleeping."""
-    recorded: list[float] = []
-
-    async def record(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(retry_module, "sleep", record)
-    return recorded
+def waits() -> Iterator[list[float]]:
+    """Test mode: the retry and limiter pauses are recorded instead of slept."""
+    with no_backoff() as skipped:
+        yield skipped

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -21,9 +23,24 @@ from modelgates_async import (
     NotFoundError,
 )
 from modelgates_async.server import AsyncLocalServer, LocalServer
-from tests.bulk.conftest import names_on_server
+from modelgates_async.server.ratelimit import RateLimiter
+from modelgates_async.testing import no_backoff
+from tests.helpers import names_on_server
 
 RETRY_NOW = {"Retry-After": "0"}
+
+
+class FakeMonotonic:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def specs(n: int, prefix: str = "tenant") -> list[KeySpec]:
@@ -129,11 +146,11 @@ async def test_create_many_iter_yields_items_as_they_finish(
     async_modelgates_client: AsyncModelGates,
 ) -> None:
     """create_many_iter yields one BulkItem per spec, each naming its input's index."""
-    seen: dict[int, CreatedKey | None] = {}
+    seen: dict[int, CreatedKey] = {}
     async for item in async_modelgates_client.api_keys.create_many_iter(specs(6), concurrency=3):
-        seen[item.index] = item.value
+        seen[item.index] = item.unwrap()
     assert sorted(seen) == list(range(6))
-    assert all(seen[i] is not None and seen[i].data.name == f"tenant-{i:03d}" for i in seen)
+    assert all(seen[i].data.name == f"tenant-{i:03d}" for i in seen)
 
 
 async def test_breaking_out_of_create_many_iter_loses_no_reported_key(
@@ -142,7 +159,7 @@ async def test_breaking_out_of_create_many_iter_loses_no_reported_key(
     """Closing the iterator early stops the run; every key it reported exists on the server."""
     reported: list[str] = []
     items = async_modelgates_client.api_keys.create_many_iter(specs(30), concurrency=2)
-    async with contextlib.aclosing(items):  # type: ignore[type-var]
+    async with contextlib.aclosing(items):
         async for item in items:
             assert item.value is not None
             reported.append(item.value.data.name)
@@ -171,7 +188,7 @@ async def test_update_many_applies_every_change_despite_5xx(
     """Updates are idempotent: injected 503s are retried and every change lands."""
     created = (await async_modelgates_client.api_keys.create_many(specs(6))).values
     modelgates_server.inject_fault("/keys/*", method="PATCH", status=503, times=4)
-    changes = [
+    changes: list[KeyUpdate | tuple[str, Mapping[str, Any]] | Mapping[str, Any]] = [
         KeyUpdate(created[0].data.hash, disabled=True),
         (created[1].data.hash, {"limit": None}),
         {"hash": created[2].data.hash, "name": "renamed", "limit_reset": LimitReset.DAILY},
@@ -270,17 +287,25 @@ async def test_plain_calls_leave_the_limiter_idle(
 
 async def test_bulk_create_against_a_rate_limited_server_fails_nothing() -> None:
     """With the server at 40 requests/s, 120 creates all succeed, each key made once."""
+    clock = FakeMonotonic()
     async with (
         AsyncLocalServer(rate_limit=40) as server,
         AsyncModelGates(api_key=server.management_key, base_url=server.base_url) as client,
     ):
-        names = [f"rl-{i:03d}" for i in range(120)]
-        result = await client.api_keys.create_many(
-            [KeySpec(name) for name in names], concurrency=32
-        )
+        # One fake second for the server's token buckets and the client's limiter, moved on
+        # by each wait the client would have slept.
+        server.state.limiter = RateLimiter(40, monotonic=clock)
+        client._transport.limiter._clock = clock
+        with no_backoff(on_wait=clock.advance) as waits:
+            names = [f"rl-{i:03d}" for i in range(120)]
+            result = await client.api_keys.create_many(
+                [KeySpec(name) for name in names], concurrency=32
+            )
+            on_server = await names_on_server(client)
         assert (result.succeeded, result.failed) == (120, 0)
+        assert waits  # the server's Retry-After was waited out (in fake time)
         assert client._transport.limiter.rate_limited > 0  # the limit was really hit
-        assert await names_on_server(client) == Counter(names)
+        assert on_server == Counter(names)
 
 
 async def test_created_secrets_never_reach_the_log(

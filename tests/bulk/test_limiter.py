@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Iterator
 
 import pytest
 
-import modelgates_async._retry as retry_module
 from modelgates_async._ratelimit import AdaptiveLimiter
+from modelgates_async.testing import no_backoff
 
 
 class FakeTime:
@@ -21,17 +22,18 @@ class FakeTime:
     def clock(self) -> float:
         return self.now
 
-    async def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float) -> None:
+        """Where a pause of the limiter goes in test mode: the clock moves on at once."""
         self.sleeps.append(round(seconds, 6))
         self.now += seconds
-        await asyncio.sleep(0)
 
 
 @pytest.fixture
-def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+def fake_time() -> Iterator[FakeTime]:
+    """A fake clock, moved by the limiter's pauses (skipped by the public test mode)."""
     time = FakeTime()
-    monkeypatch.setattr(retry_module, "sleep", time.sleep)
-    return time
+    with no_backoff(on_wait=time.sleep):
+        yield time
 
 
 @pytest.fixture
@@ -197,26 +199,19 @@ async def test_waiter_cancelled_as_its_slot_arrives_gives_it_back(
     assert limiter.in_flight == 1
 
 
-async def test_pause_does_not_spin_when_sleep_returns_early(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_pause_does_not_spin_when_sleep_returns_early() -> None:
     """With a sleep that returns at once and a clock that stands still, acquire sleeps once."""
-    calls: list[float] = []
-
-    async def instant(seconds: float) -> None:
-        calls.append(seconds)
-
-    monkeypatch.setattr(retry_module, "sleep", instant)
     limiter = AdaptiveLimiter(clock=lambda: 0.0)
     occupy(limiter, 1)
     limiter.on_rate_limited(3.0, started_round=0)
     limiter.release()
-    await limiter.acquire()
+    with no_backoff() as calls:
+        await limiter.acquire()
     assert calls == [3.0]
 
 
 async def test_a_new_429_during_the_pause_extends_it(
-    limiter: AdaptiveLimiter, fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+    limiter: AdaptiveLimiter, fake_time: FakeTime
 ) -> None:
     """A 429 of a new round arriving while others sleep makes them sleep on to its end."""
     occupy(limiter, 4)
@@ -224,13 +219,12 @@ async def test_a_new_429_during_the_pause_extends_it(
     limiter.release()
     limiter.release()
     limiter.release()
-    original = fake_time.sleep
 
-    async def sleep_then_429(seconds: float) -> None:
-        await original(seconds)
+    def sleep_then_429(seconds: float) -> None:
+        fake_time.sleep(seconds)
         if len(fake_time.sleeps) == 1:
             limiter.on_rate_limited(2.0, started_round=1)
 
-    monkeypatch.setattr(retry_module, "sleep", sleep_then_429)
-    await limiter.acquire()
+    with no_backoff(on_wait=sleep_then_429):
+        await limiter.acquire()
     assert fake_time.sleeps == [1.0, 2.0]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import AsyncGenerator
+from typing import Any, cast
 
 import pytest
 
@@ -209,7 +210,10 @@ async def test_closing_the_iterator_early_cancels_calls_in_flight() -> None:
             raise
         return n
 
-    items = iter_bulk([0, 1, 2, 3], identity, call, concurrency=4)
+    # iter_bulk is an async generator, typed as the iterator callers need.
+    items = cast(
+        AsyncGenerator[BulkItem[int], None], iter_bulk([0, 1, 2, 3], identity, call, concurrency=4)
+    )
     async with contextlib.aclosing(items):
         async for item in items:
             assert item.index == 0

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
-from modelgates_async import KeySpec
+from modelgates_async import KeySpec, ModelGates
 from modelgates_async.server import LocalServer
 
 
-def test_sync_create_many_and_progress(modelgates_client: Any) -> None:
+def test_sync_create_many_and_progress(modelgates_client: ModelGates) -> None:
     """ModelGates.api_keys.create_many returns a BulkResult and reports progress."""
     reports: list[tuple[int, int, int]] = []
     result = modelgates_client.api_keys.create_many(
@@ -20,13 +19,13 @@ def test_sync_create_many_and_progress(modelgates_client: Any) -> None:
     assert reports[-1] == (5, 5, 0)
 
 
-def test_sync_create_many_iter_is_a_plain_generator(modelgates_client: Any) -> None:
+def test_sync_create_many_iter_is_a_plain_generator(modelgates_client: ModelGates) -> None:
     """create_many_iter becomes a generator of BulkItems in the sync facade."""
     items = list(modelgates_client.api_keys.create_many_iter([KeySpec("a"), KeySpec("b")]))
-    assert sorted(item.value.data.name for item in items) == ["a", "b"]
+    assert sorted(item.unwrap().data.name for item in items) == ["a", "b"]
 
 
-def test_sync_get_update_delete_many(modelgates_client: Any) -> None:
+def test_sync_get_update_delete_many(modelgates_client: ModelGates) -> None:
     """get_many, update_many and delete_many work without an event loop of the caller's."""
     hashes = [
         c.data.hash for c in modelgates_client.api_keys.create_many([KeySpec("x")] * 3).values
@@ -37,7 +36,9 @@ def test_sync_get_update_delete_many(modelgates_client: Any) -> None:
     assert modelgates_client.api_keys.delete_many(hashes).values == [True] * 3
 
 
-def test_sync_rotate_and_over_limit(modelgates_client: Any, modelgates_server: LocalServer) -> None:
+def test_sync_rotate_and_over_limit(
+    modelgates_client: ModelGates, modelgates_server: LocalServer
+) -> None:
     """rotate returns the new key; over_limit is a generator; disable_over_limit a result."""
     created = modelgates_client.api_keys.create("tenant", limit=1)
     new = modelgates_client.api_keys.rotate(created.data.hash)

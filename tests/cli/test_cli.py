@@ -2,70 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import stat
 import sys
 from pathlib import Path
-from typing import Any
 
+import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
-from modelgates_async import AsyncModelGates, CreatedKey, KeySpec
-from modelgates_async._cli import cli
+from modelgates_async import KeySpec
+from modelgates_async.cli import group
 from modelgates_async.server import LocalServer
+from tests.cli.helpers import WRONG_KEY, Invoke, all_keys, fetch, make_keys
 
-WRONG_KEY = "sk-mg-v1-" + "0badc0de" * 8
-
-
-@pytest.fixture
-def invoke(modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Run `modelgates ARGS` with the server's URL and management key in the environment."""
-    monkeypatch.setenv("MODELGATES_API_KEY", modelgates_server.management_key)
-    monkeypatch.setenv("MODELGATES_BASE_URL", modelgates_server.base_url)
-    runner = CliRunner()
-
-    def run(*args: str, **kwargs: Any) -> Result:
-        return runner.invoke(cli, list(args), catch_exceptions=False, **kwargs)
-
-    return run
-
-
-def make_keys(server: LocalServer, *specs: KeySpec) -> list[CreatedKey]:
-    """Create keys through the SDK (the CLI's own create is tested on its own)."""
-
-    async def go() -> list[CreatedKey]:
-        async with AsyncModelGates(
-            api_key=server.management_key, base_url=server.base_url
-        ) as client:
-            return (await client.api_keys.create_many(specs)).raise_for_errors().values
-
-    return asyncio.run(go())
-
-
-def fetch(server: LocalServer, key_hash: str) -> Any:
-    async def go() -> Any:
-        async with AsyncModelGates(
-            api_key=server.management_key, base_url=server.base_url
-        ) as client:
-            return await client.api_keys.get(key_hash)
-
-    return asyncio.run(go())
-
-
-def all_keys(server: LocalServer) -> list[Any]:
-    async def go() -> list[Any]:
-        async with AsyncModelGates(
-            api_key=server.management_key, base_url=server.base_url
-        ) as client:
-            return [key async for key in client.api_keys.iter(include_disabled=True)]
-
-    return asyncio.run(go())
+cli = group()
 
 
 def test_create_prints_the_record_and_the_secret_once(
-    invoke: Any, modelgates_server: LocalServer
+    invoke: Invoke, modelgates_server: LocalServer
 ) -> None:
     """`keys create` shows the new key and its secret, exactly once, and exits 0."""
     result = invoke(
@@ -73,7 +28,7 @@ def test_create_prints_the_record_and_the_secret_once(
     )
     assert result.exit_code == 0, result.output
     [key] = all_keys(modelgates_server)
-    assert (key.name, key.limit, key.limit_reset.value, key.include_byok_in_limit) == (
+    assert (key.name, key.limit, key.limit_reset, key.include_byok_in_limit) == (
         "Tenant 1",
         10.0,
         "monthly",
@@ -84,7 +39,7 @@ def test_create_prints_the_record_and_the_secret_once(
     assert "shown only this once" in result.output
 
 
-def test_create_json_carries_key_and_record(invoke: Any) -> None:
+def test_create_json_carries_key_and_record(invoke: Invoke) -> None:
     """`keys create --json` prints {"key", "data"} for programs."""
     result = invoke("keys", "create", "j", "--expires-at", "2031-01-01", "--json")
     assert result.exit_code == 0, result.output
@@ -94,7 +49,9 @@ def test_create_json_carries_key_and_record(invoke: Any) -> None:
     assert data["data"]["expires_at"].startswith("2031-01-01T00:00:00")
 
 
-def test_create_secret_file_keeps_the_secret_off_the_terminal(invoke: Any, tmp_path: Path) -> None:
+def test_create_secret_file_keeps_the_secret_off_the_terminal(
+    invoke: Invoke, tmp_path: Path
+) -> None:
     """--secret-file writes the secret to a new 0600 file and nowhere else."""
     target = tmp_path / "secret.jsonl"
     result = invoke("keys", "create", "filed", "--secret-file", str(target))
@@ -105,7 +62,7 @@ def test_create_secret_file_keeps_the_secret_off_the_terminal(invoke: Any, tmp_p
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
-def test_list_shows_a_table_and_json(invoke: Any, modelgates_server: LocalServer) -> None:
+def test_list_shows_a_table_and_json(invoke: Invoke, modelgates_server: LocalServer) -> None:
     """`keys list` shows enabled keys as a table; --include-disabled and --json work."""
     first, second = make_keys(modelgates_server, KeySpec("one"), KeySpec("two"))
     invoke("keys", "disable", second.data.hash)
@@ -117,14 +74,14 @@ def test_list_shows_a_table_and_json(invoke: Any, modelgates_server: LocalServer
     assert {key["name"] for key in listed} == {"one", "two"}
 
 
-def test_list_all_follows_every_page(invoke: Any, modelgates_server: LocalServer) -> None:
+def test_list_all_follows_every_page(invoke: Invoke, modelgates_server: LocalServer) -> None:
     """`keys list --all` returns keys beyond the first page of 100."""
     make_keys(modelgates_server, *(KeySpec(f"k{i}") for i in range(105)))
     assert len(json.loads(invoke("keys", "list", "--json").output)) == 100
     assert len(json.loads(invoke("keys", "list", "--all", "--json").output)) == 105
 
 
-def test_get_update_enable_disable(invoke: Any, modelgates_server: LocalServer) -> None:
+def test_get_update_enable_disable(invoke: Invoke, modelgates_server: LocalServer) -> None:
     """get shows a key; update changes only what is passed; --limit none clears the limit."""
     [key] = make_keys(modelgates_server, KeySpec("k", limit=5, limit_reset="daily"))
     shown = invoke("keys", "get", key.data.hash)
@@ -142,7 +99,9 @@ def test_get_update_enable_disable(invoke: Any, modelgates_server: LocalServer) 
     assert not fetch(modelgates_server, key.data.hash).disabled
 
 
-def test_delete_needs_yes_without_a_terminal(invoke: Any, modelgates_server: LocalServer) -> None:
+def test_delete_needs_yes_without_a_terminal(
+    invoke: Invoke, modelgates_server: LocalServer
+) -> None:
     """`keys delete` without --yes and without a terminal refuses (2); with --yes it deletes."""
     [key] = make_keys(modelgates_server, KeySpec("doomed"))
     refused = invoke("keys", "delete", key.data.hash)
@@ -154,7 +113,7 @@ def test_delete_needs_yes_without_a_terminal(invoke: Any, modelgates_server: Loc
     assert all_keys(modelgates_server) == []
 
 
-def test_current_shows_the_management_key(invoke: Any) -> None:
+def test_current_shows_the_management_key(invoke: Invoke) -> None:
     """`keys current --json` shows the record of the key in use."""
     result = invoke("keys", "current", "--json")
     assert result.exit_code == 0
@@ -162,7 +121,7 @@ def test_current_shows_the_management_key(invoke: Any) -> None:
 
 
 def test_rotate_prints_the_new_secret_and_disables_the_old_key(
-    invoke: Any, modelgates_server: LocalServer
+    invoke: Invoke, modelgates_server: LocalServer
 ) -> None:
     """`keys rotate` creates a same-settings key, shows its secret, disables the old one."""
     [old] = make_keys(modelgates_server, KeySpec("t", limit=7, limit_reset="weekly"))
@@ -175,7 +134,10 @@ def test_rotate_prints_the_new_secret_and_disables_the_old_key(
 
 
 def test_rotate_that_cannot_retire_still_hands_over_the_secret(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path
+    invoke: Invoke,
+    modelgates_server: LocalServer,
+    tmp_path: Path,
+    modelgates_no_backoff: list[float],
 ) -> None:
     """If disabling the old key fails, the new secret is still saved and the exit status is 1."""
     [old] = make_keys(modelgates_server, KeySpec("t"))
@@ -186,16 +148,17 @@ def test_rotate_that_cannot_retire_still_hands_over_the_secret(
     assert json.loads(target.read_text())["key"].startswith("sk-mg-v1-")
     assert "still works" in result.output
     assert not fetch(modelgates_server, old.data.hash).disabled
+    assert len(modelgates_no_backoff) == 2  # the PATCH was tried three times
 
 
-def test_unknown_hash_is_an_api_error_with_advice(invoke: Any) -> None:
+def test_unknown_hash_is_an_api_error_with_advice(invoke: Invoke) -> None:
     """A 404 exits 1 and says how to find the right hash."""
     result = invoke("keys", "get", "f" * 64)
     assert result.exit_code == 1
     assert "keys list --all --include-disabled" in result.output
 
 
-def test_a_refused_api_key_is_never_echoed(invoke: Any) -> None:
+def test_a_refused_api_key_is_never_echoed(invoke: Invoke) -> None:
     """A wrong --api-key exits 1 with advice, and the key appears nowhere in the output."""
     result = invoke("--api-key", WRONG_KEY, "keys", "list")
     assert result.exit_code == 1
@@ -203,7 +166,7 @@ def test_a_refused_api_key_is_never_echoed(invoke: Any) -> None:
     assert WRONG_KEY not in result.output
 
 
-def test_api_key_option_on_the_command_overrides_the_environment(invoke: Any) -> None:
+def test_api_key_option_on_the_command_overrides_the_environment(invoke: Invoke) -> None:
     """--api-key after the command wins over MODELGATES_API_KEY."""
     result = invoke("keys", "list", "--api-key", WRONG_KEY)
     assert result.exit_code == 1
@@ -217,14 +180,8 @@ def test_missing_api_key_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> No
     assert "MODELGATES_API_KEY" in result.output
 
 
-def test_unreachable_server_says_what_to_check(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_server_says_what_to_check(modelgates_no_backoff: list[float]) -> None:
     """A connection failure exits 1 and points at --base-url and `modelgates serve`."""
-    import modelgates_async._retry as retry_module
-
-    async def no_sleep(_: float) -> None:
-        return None
-
-    monkeypatch.setattr(retry_module, "sleep", no_sleep)
     result = CliRunner().invoke(
         cli,
         ["keys", "list", "--api-key", WRONG_KEY, "--base-url", "http://127.0.0.1:9/api/v1"],
@@ -245,13 +202,13 @@ def test_unreachable_server_says_what_to_check(monkeypatch: pytest.MonkeyPatch) 
         ("keys", "nope"),
     ],
 )
-def test_bad_arguments_are_usage_errors(invoke: Any, args: tuple[str, ...]) -> None:
+def test_bad_arguments_are_usage_errors(invoke: Invoke, args: tuple[str, ...]) -> None:
     """Bad or missing arguments exit 2 before anything is sent."""
     assert invoke(*args).exit_code == 2
 
 
 def test_bulk_create_writes_secrets_to_a_private_file(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:
     """bulk-create makes one key per CSV row and writes the secrets to a 0600 file only."""
     source = tmp_path / "tenants.csv"
@@ -273,26 +230,42 @@ def test_bulk_create_writes_secrets_to_a_private_file(
     assert keys["alpha"].include_byok_in_limit
     assert keys["alpha"].limit == 10.0
     assert keys["beta"].limit is None
-    assert keys["gamma"].limit_reset.value == "weekly"
+    assert keys["gamma"].limit_reset == "weekly"
 
 
-def test_bulk_create_reports_bad_lines_and_creates_the_rest(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path
+def test_bulk_create_lists_bad_lines_and_creates_nothing(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:
-    """Bad rows fail alone with their line numbers; the exit status is 1."""
+    """Lines that break create()'s rules are all listed by line; exit 2, nothing created."""
     source = tmp_path / "t.csv"
     source.write_text("name,limit,limit_reset\nok,1,\nbad,abc,\n,5,\nworse,1,yearly\nfine,,\n")
+    result = invoke("keys", "bulk-create", str(source))
+    assert result.exit_code == 2
+    for line in ("line 3: limit 'abc'", "line 4: the name is empty", "line 5: limit_reset"):
+        assert line in result.output
+    assert all_keys(modelgates_server) == []
+    assert not (tmp_path / "t.secrets.jsonl").exists()
+
+
+def test_bulk_create_reports_lines_the_server_refuses(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
+) -> None:
+    """A line the server refuses fails alone with its line number; the others are made (1)."""
+    source = tmp_path / "t.csv"
+    source.write_text("name\nonly\n")
+    modelgates_server.inject_fault("/keys", method="POST", status=400, times=1)
     result = invoke("keys", "bulk-create", str(source), "--json")
     assert result.exit_code == 1
-    data = json.loads(result.output)
-    assert (data["created"], data["failed"]) == (2, 3)
-    assert [error["line"] for error in data["errors"]] == [3, 4, 5]
-    assert "key" not in json.dumps(data["keys"])
-    assert sorted(key.name for key in all_keys(modelgates_server)) == ["fine", "ok"]
+    data = json.loads(result.stdout)
+    assert (data["created"], data["failed"]) == (0, 1)
+    assert data["errors"][0]["line"] == 2
+    assert json.loads(result.stderr)["error"]["kind"] == "api"
+    assert all_keys(modelgates_server) == []
+    assert not (tmp_path / "t.secrets.jsonl").exists()
 
 
 def test_bulk_create_jsonl_with_429s_creates_each_line_once(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:
     """JSONL lines are created once each even when the server answers 429 on some."""
     source = tmp_path / "t.jsonl"
@@ -307,7 +280,7 @@ def test_bulk_create_jsonl_with_429s_creates_each_line_once(
 
 
 def test_bulk_create_never_overwrites_a_secrets_file(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:
     """An existing --out file is refused (exit 2) before any key is created."""
     source = tmp_path / "t.csv"
@@ -320,7 +293,7 @@ def test_bulk_create_never_overwrites_a_secrets_file(
     assert all_keys(modelgates_server) == []
 
 
-def test_bulk_create_show_secrets_prints_them_when_asked(invoke: Any, tmp_path: Path) -> None:
+def test_bulk_create_show_secrets_prints_them_when_asked(invoke: Invoke, tmp_path: Path) -> None:
     """--show-secrets puts the secrets on the terminal as well as in the file."""
     source = tmp_path / "t.csv"
     source.write_text("name\na\n")
@@ -334,7 +307,7 @@ def test_bulk_create_show_secrets_prints_them_when_asked(invoke: Any, tmp_path: 
     [("t.txt", "name\na\n"), ("t.csv", "nom\na\n"), ("t.csv", "name,limt\na,1\n")],
 )
 def test_bulk_create_refuses_unusable_files(
-    invoke: Any, tmp_path: Path, name: str, content: str
+    invoke: Invoke, tmp_path: Path, name: str, content: str
 ) -> None:
     """An unknown format or a header with unknown columns is a usage error."""
     source = tmp_path / name
@@ -384,24 +357,6 @@ def test_demo_live_touches_only_its_own_keys(
     assert not remaining[overspent.data.hash].disabled
 
 
-def test_serve_delegates_to_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`modelgates serve` passes its options to modelgates_async.server.serve."""
-    import modelgates_async.server as server_package
-
-    seen: dict[str, Any] = {}
-    monkeypatch.setattr(server_package, "serve", lambda **kwargs: seen.update(kwargs))
-    result = CliRunner().invoke(
-        cli,
-        ["serve", "--port", "0", "--management-key", "sk-mg-v1-x", "--rate-limit", "5"],
-    )
-    assert result.exit_code == 0, result.output
-    assert seen["port"] == 0
-    assert seen["host"] == "127.0.0.1"
-    assert seen["management_key"] == "sk-mg-v1-x"
-    assert seen["rate_limit"] == 5.0
-    assert seen["db"] is None
-
-
 def test_serve_on_a_taken_port_says_what_to_do() -> None:
     """A port already in use gives a usage error (exit 2) naming --port, not a traceback."""
     import socket
@@ -428,3 +383,81 @@ def test_without_the_cli_extra_main_says_what_to_install(
         entry.main(["keys", "list"])
     assert info.value.code == 2
     assert "pip install 'modelgates-async[cli]'" in capsys.readouterr().err
+
+
+def test_keys_group_holds_every_keys_command() -> None:
+    """`modelgates keys` offers exactly its ten commands, bulk-create among them."""
+    keys = cli.commands["keys"]
+    assert isinstance(keys, click.Group)
+    assert sorted(keys.commands) == [
+        "bulk-create",
+        "create",
+        "current",
+        "delete",
+        "disable",
+        "enable",
+        "get",
+        "list",
+        "rotate",
+        "update",
+    ]
+    assert sorted(cli.commands) == ["demo", "keys", "serve"]
+
+
+def test_demo_runs_on_a_loopback_server_without_live(
+    modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exports of `modelgates serve` pasted (a loopback URL): the demo runs there, no --live
+    needed, and deletes its own keys afterwards."""
+    [mine] = make_keys(modelgates_server, KeySpec("already-here"))
+    monkeypatch.setenv("MODELGATES_API_KEY", modelgates_server.management_key)
+    monkeypatch.setenv("MODELGATES_BASE_URL", modelgates_server.base_url)
+    result = CliRunner().invoke(cli, ["demo"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "not a real account" in result.output
+    assert [key.hash for key in all_keys(modelgates_server)] == [mine.data.hash]
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8080/api/v1", True),
+        ("http://127.8.9.1/api/v1", True),
+        ("http://[::1]:8080/api/v1", True),
+        ("http://localhost:8080/api/v1", True),
+        ("https://modelgates.ai/api/v1", False),
+        ("http://10.0.0.5/api/v1", False),
+        ("http://127.0.0.1.evil.example/api/v1", False),
+        (None, False),
+    ],
+)
+def test_loopback_urls_are_recognised(url: str | None, local: bool) -> None:
+    """Only this machine's addresses count as a local server."""
+    from modelgates_async.cli.demo import is_loopback
+
+    assert is_loopback(url) is local
+
+
+def test_demo_refuses_a_real_base_url_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key with a non-loopback base URL still needs --live (exit 2)."""
+    monkeypatch.setenv("MODELGATES_API_KEY", WRONG_KEY)
+    monkeypatch.setenv("MODELGATES_BASE_URL", "https://modelgates.ai/api/v1")
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 2
+    assert "--live" in result.output
+
+
+def test_shell_completion_completes_commands() -> None:
+    """click's completion protocol answers for `modelgates ke<TAB>` with `keys`."""
+    result = CliRunner().invoke(
+        cli,
+        [],
+        env={
+            "_MODELGATES_COMPLETE": "bash_complete",
+            "COMP_WORDS": "modelgates ke",
+            "COMP_CWORD": "1",
+        },
+        prog_name="modelgates",
+    )
+    assert result.exit_code == 0
+    assert "plain,keys" in result.output

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from modelgates_async import ModelGates, RateLimitError, RetryConfig
 from modelgates_async.server import LocalServer
 
 WRONG_KEY = "sk-mg-v1-" + "feedface" * 8
@@ -24,7 +29,11 @@ def command() -> list[str]:
 def modelgates(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MODELGATES_")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MODELGATES_") or k == "MODELGATES_CONFIG"
+    }
     return subprocess.run(
         [*command(), *args],
         env={**base, **(env or {})},
@@ -93,3 +102,143 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     for name in ("keys", "serve", "demo"):
         assert name in result.stdout
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    """`python -m modelgates_async.cli` is `modelgates`: same program name, commands, exit 0."""
+    result = subprocess.run(
+        [sys.executable, "-m", "modelgates_async.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: modelgates [OPTIONS] COMMAND")
+    for name in ("demo", "keys", "serve"):
+        assert f"\n  {name} " in result.stdout
+
+
+@pytest.fixture
+def silent_server() -> Iterator[tuple[str, socket.socket]]:
+    """A listening socket that accepts connections and never answers: a stuck API."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(60)
+        port = listener.getsockname()[1]
+        yield f"http://127.0.0.1:{port}/api/v1", listener
+
+
+def interrupt_once_connected(
+    listener: socket.socket, args: list[str], env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `modelgates ARGS`, wait until it has connected, send SIGINT, and collect it."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MODELGATES_")}
+    with subprocess.Popen(
+        [*command(), *args],
+        env={**base, "MODELGATES_CONFIG": os.environ["MODELGATES_CONFIG"], **env},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        connection, _ = listener.accept()  # the request is in flight now
+        with connection:
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery is POSIX")
+def test_ctrl_c_during_a_call_exits_130_with_a_summary(
+    silent_server: tuple[str, socket.socket],
+) -> None:
+    """SIGINT while `keys list --all` waits on the API: exit 130, a summary, no "Aborted!"."""
+    url, listener = silent_server
+    env = {"MODELGATES_API_KEY": WRONG_KEY, "MODELGATES_BASE_URL": url}
+    result = interrupt_once_connected(listener, ["keys", "list", "--all"], env)
+    assert result.returncode == 130, result.stderr
+    assert "Interrupted. Nothing was changed." in result.stderr
+    assert "Aborted" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery is POSIX")
+def test_ctrl_c_during_bulk_create_summarises_and_leaves_no_empty_file(
+    silent_server: tuple[str, socket.socket], tmp_path: Path
+) -> None:
+    """SIGINT during bulk-create: exit 130, counts of created / failed / not done, and the
+    secrets file of a run that created nothing is gone; --json makes it a JSON error."""
+    url, listener = silent_server
+    (tmp_path / "t.csv").write_text("name\na\nb\nc\n")
+    env = {"MODELGATES_API_KEY": WRONG_KEY, "MODELGATES_BASE_URL": url}
+    args = ["keys", "bulk-create", "t.csv", "--concurrency", "1", "--json"]
+    result = interrupt_once_connected(listener, args, env, cwd=tmp_path)
+    assert result.returncode == 130, result.stderr
+    error = json.loads(result.stderr)["error"]
+    assert error["kind"] == "interrupted"
+    assert error["exit_code"] == 130
+    assert "0 key(s) created, 0 failed, 3 not done" in error["message"]
+    assert not (tmp_path / "t.secrets.jsonl").exists()
+
+
+def test_shell_completion_script_is_produced() -> None:
+    """`_MODELGATES_COMPLETE=bash_source modelgates` prints the bash completion script."""
+    result = modelgates(env={"_MODELGATES_COMPLETE": "bash_source"})
+    assert result.returncode == 0, result.stderr
+    assert "_modelgates_completion()" in result.stdout
+    assert "complete -o nosort -F _modelgates_completion modelgates" in result.stdout
+
+
+def test_serve_runs_a_server_with_the_given_options(tmp_path: Path) -> None:
+    """`modelgates serve` with --management-key, --rate-limit and --db serves with them."""
+    given = "sk-mg-v1-" + "5e" * 32
+    db = tmp_path / "keys.db"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MODELGATES_")}
+    child = subprocess.Popen(
+        [
+            *command(),
+            "serve",
+            "--port",
+            "0",
+            "--management-key",
+            given,
+            "--rate-limit",
+            "2",
+            f"--db={db}",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**base, "MODELGATES_CONFIG": os.environ["MODELGATES_CONFIG"], "PYTHONUNBUFFERED": "1"},
+    )
+    assert child.stdout is not None
+    with child.stdout:
+        try:
+            url = None
+            for line in child.stdout:
+                found = re.search(r"MODELGATES_BASE_URL=(http://127\.0\.0\.1:\d+/api/v1)", line)
+                if found:
+                    url = found.group(1)
+                    break
+            assert url is not None, "serve printed no base URL"
+            with ModelGates(api_key=given, base_url=url, retries=RetryConfig.disabled()) as mg:
+                me = mg.api_keys.get_current_key_metadata()
+                assert me.is_management_key  # the given key is the management key
+                assert me.rate_limit is not None
+                assert me.rate_limit.requests == 2
+                refused = False
+                for _ in range(10):  # far quicker than the 2 a second allowed
+                    try:
+                        mg.api_keys.list()
+                    except RateLimitError:
+                        refused = True
+                        break  # later calls would wait out the client's pause for real
+                assert refused
+        finally:
+            child.send_signal(signal.SIGINT)
+            assert child.wait(timeout=10) == 0
+        rest = child.stdout.read()
+    assert "stopped" in rest
+    assert given not in rest
+    assert db.exists()  # --db kept the keys in that file

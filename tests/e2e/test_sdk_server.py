@@ -4,7 +4,6 @@ and every error class over real sockets."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pytest
 
@@ -18,20 +17,24 @@ from modelgates_async import (
     InternalServerError,
     InvalidRequestError,
     LimitReset,
+    ModelGates,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     RetryConfig,
 )
+from modelgates_async.server import LocalServer
 
 UTC = timezone.utc
 NO_RETRIES = RetryConfig.disabled()
 
 
-async def test_create_get_update_delete_round_trip(async_modelgates_client: Any) -> None:
+async def test_create_get_update_delete_round_trip(
+    async_modelgates_client: AsyncModelGates,
+) -> None:
     """create → get → update (null clears) → delete → 404, with typed records."""
     mg = async_modelgates_client
-    expires = datetime.now(UTC) + timedelta(days=7)
+    expires = datetime(2100, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
     created = await mg.api_keys.create(
         "tenant", limit=50, limit_reset="monthly", include_byok_in_limit=True, expires_at=expires
     )
@@ -54,7 +57,45 @@ async def test_create_get_update_delete_round_trip(async_modelgates_client: Any)
         await mg.api_keys.get(key.hash)
 
 
-async def test_list_and_iter_page_through_every_key(async_modelgates_client: Any) -> None:
+@pytest.mark.parametrize(
+    "expires_at",
+    [
+        datetime(2100, 1, 1, 1, 30, tzinfo=timezone(timedelta(hours=2))),
+        "2099-12-31T23:30:00+00:00",
+        "2099-12-31T23:30:00Z",
+    ],
+)
+async def test_every_form_of_expires_at_reaches_the_server_as_the_same_instant(
+    async_modelgates_client: AsyncModelGates, expires_at: datetime | str
+) -> None:
+    """An aware datetime in any zone, or an ISO string, is stored as that instant."""
+    created = await async_modelgates_client.api_keys.create("n", expires_at=expires_at)
+    stored = await async_modelgates_client.api_keys.get(created.data.hash)
+    assert stored.expires_at == datetime(2099, 12, 31, 23, 30, tzinfo=UTC)
+
+
+async def test_create_with_only_a_name_and_with_explicit_nones_store_no_limit(
+    async_modelgates_client: AsyncModelGates,
+) -> None:
+    """Arguments left out and explicit Nones both leave the key unlimited and never expiring."""
+    bare = await async_modelgates_client.api_keys.create("bare")
+    nulls = await async_modelgates_client.api_keys.create(
+        "nulls", limit=None, limit_reset=None, expires_at=None, creator_user_id=None
+    )
+    for created in (bare, nulls):
+        key = await async_modelgates_client.api_keys.get(created.data.hash)
+        assert (key.limit, key.limit_reset, key.limit_remaining, key.expires_at) == (
+            None,
+            None,
+            None,
+            None,
+        )
+        assert not key.include_byok_in_limit
+
+
+async def test_list_and_iter_page_through_every_key(
+    async_modelgates_client: AsyncModelGates,
+) -> None:
     """list() gives 100 newest first; iter() walks all pages; disabled keys need the flag."""
     mg = async_modelgates_client
     created = [(await mg.api_keys.create(f"k{i}")).data.hash for i in range(120)]
@@ -67,7 +108,7 @@ async def test_list_and_iter_page_through_every_key(async_modelgates_client: Any
     assert created[0] in [k.hash async for k in mg.api_keys.iter(include_disabled=True)]
 
 
-async def test_workspace_filter(async_modelgates_client: Any) -> None:
+async def test_workspace_filter(async_modelgates_client: AsyncModelGates) -> None:
     """A key created in another workspace lists only under that workspace_id."""
     mg = async_modelgates_client
     other = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
@@ -77,7 +118,7 @@ async def test_workspace_filter(async_modelgates_client: Any) -> None:
 
 
 async def test_current_key_for_management_and_regular_keys(
-    async_modelgates_client: Any, modelgates_server: Any
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer
 ) -> None:
     """get_current_key_metadata(): management key vs a created key's own record."""
     me = await async_modelgates_client.api_keys.get_current_key_metadata()
@@ -92,7 +133,7 @@ async def test_current_key_for_management_and_regular_keys(
 
 
 async def test_usage_and_limits_follow_the_server_clock(
-    async_modelgates_client: Any, modelgates_server: Any
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer
 ) -> None:
     """Spend recorded on the server shows in the SDK's record and resets at midnight UTC."""
     modelgates_server.clock.set(datetime(2025, 1, 5, 23, 0, tzinfo=UTC))  # Sunday
@@ -109,7 +150,7 @@ async def test_usage_and_limits_follow_the_server_clock(
     assert key.limit_remaining == 10
 
 
-async def test_authentication_error(modelgates_server: Any) -> None:
+async def test_authentication_error(modelgates_server: LocalServer) -> None:
     """An unknown key raises AuthenticationError with no trace of the key."""
     bad = "sk-mg-v1-" + "0" * 64
     async with AsyncModelGates(api_key=bad, base_url=modelgates_server.base_url) as mg:
@@ -120,7 +161,7 @@ async def test_authentication_error(modelgates_server: Any) -> None:
     assert bad not in repr(info.value)
 
 
-async def test_not_found_error(async_modelgates_client: Any) -> None:
+async def test_not_found_error(async_modelgates_client: AsyncModelGates) -> None:
     """An unknown hash raises NotFoundError on get, update and delete."""
     with pytest.raises(NotFoundError):
         await async_modelgates_client.api_keys.get("0" * 64)
@@ -131,7 +172,7 @@ async def test_not_found_error(async_modelgates_client: Any) -> None:
 
 
 async def test_bad_request_error_from_the_server(
-    async_modelgates_client: Any, modelgates_server: Any
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer
 ) -> None:
     """A server 400 raises BadRequestError with the server's message."""
     modelgates_server.inject_fault("/keys", method="POST", status=400)
@@ -141,7 +182,7 @@ async def test_bad_request_error_from_the_server(
 
 
 async def test_invalid_arguments_never_reach_the_server(
-    async_modelgates_client: Any, modelgates_server: Any
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer
 ) -> None:
     """Arguments the server would refuse raise InvalidRequestError before sending."""
     with pytest.raises(InvalidRequestError):
@@ -152,7 +193,7 @@ async def test_invalid_arguments_never_reach_the_server(
 
 
 async def test_rate_limit_error_after_retries(
-    async_modelgates_client: Any, modelgates_server: Any
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer
 ) -> None:
     """429s beyond the retry budget raise RateLimitError with retry_after from the header."""
     modelgates_server.inject_fault("/keys", status=429, headers={"Retry-After": "0"}, times=10)
@@ -162,7 +203,7 @@ async def test_rate_limit_error_after_retries(
 
 
 async def test_transient_errors_are_retried(
-    async_modelgates_client: Any, modelgates_server: Any
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer
 ) -> None:
     """Two 503s then success: the GET succeeds thanks to retries."""
     modelgates_server.inject_fault("/keys", status=503, times=2)
@@ -170,7 +211,9 @@ async def test_transient_errors_are_retried(
     assert not modelgates_server.state.faults.pending()
 
 
-async def test_internal_server_error(async_modelgates_client: Any, modelgates_server: Any) -> None:
+async def test_internal_server_error(
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer
+) -> None:
     """Persistent 500s raise InternalServerError; an HTML 502 too."""
     modelgates_server.inject_fault("/key", status=500, times=10)
     with pytest.raises(InternalServerError):
@@ -184,7 +227,7 @@ async def test_internal_server_error(async_modelgates_client: Any, modelgates_se
 
 
 async def test_dropped_connection_is_an_api_connection_error(
-    async_modelgates_client: Any, modelgates_server: Any
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer
 ) -> None:
     """A server that hangs up raises APIConnectionError."""
     modelgates_server.inject_fault("/keys/*", drop=True, times=10)
@@ -193,7 +236,7 @@ async def test_dropped_connection_is_an_api_connection_error(
 
 
 async def test_slow_answer_is_an_api_timeout_error(
-    async_modelgates_client: Any, modelgates_server: Any
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer
 ) -> None:
     """A response slower than the timeout raises APITimeoutError (also a TimeoutError)."""
     modelgates_server.inject_fault("/key", delay=0.05)
@@ -205,7 +248,7 @@ async def test_slow_answer_is_an_api_timeout_error(
 
 
 async def test_a_malformed_success_is_a_response_validation_error(
-    async_modelgates_client: Any, modelgates_server: Any
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer
 ) -> None:
     """A 200 whose body breaks the spec raises APIResponseValidationError."""
     modelgates_server.inject_fault("/keys/*", status=200, body={"data": {"hash": 1}})
@@ -213,8 +256,8 @@ async def test_a_malformed_success_is_a_response_validation_error(
         await async_modelgates_client.api_keys.get("0" * 64)
 
 
-def test_sync_client_round_trip(modelgates_client: Any) -> None:
-    """The sync facade does the same round trip (skipped until ModelGates exists)."""
+def test_sync_client_round_trip(modelgates_client: ModelGates) -> None:
+    """The sync facade does the same round trip."""
     created = modelgates_client.api_keys.create("sync")
     assert modelgates_client.api_keys.get(created.data.hash).name == "sync"
     assert [k.hash for k in modelgates_client.api_keys.list()] == [created.data.hash]

@@ -43,7 +43,8 @@ def dump(result: BulkResult[Any]) -> None:
     rows = []
     for item in result:
         if item.ok:
-            rows.append({"state": "ok", "hash": item.value.data.hash, "key": item.value.key})
+            created = item.unwrap()
+            rows.append({"state": "ok", "hash": created.data.hash, "key": created.key})
         elif isinstance(item.error, NotStartedError):
             rows.append({"state": "not_started"})
         else:

@@ -64,7 +64,7 @@ async def until_progress(process: Any, count: int) -> None:
 
 async def rest_of_output(process: Any) -> list[str]:
     """The child's remaining output lines, once it has exited."""
-    output = await process.stdout.read()
+    output: bytes = await process.stdout.read()
     await process.wait()
     return output.decode().splitlines()
 

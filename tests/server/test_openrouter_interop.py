@@ -9,9 +9,10 @@ import pytest
 
 openrouter = pytest.importorskip("openrouter")
 from openrouter import errors  # noqa: E402
-from openrouter.utils import RetryConfig  # noqa: E402
+from openrouter.utils import BackoffStrategy, RetryConfig  # noqa: E402
 
-NO_RETRIES = RetryConfig("none", None, False)
+# Strategy "none": the backoff is never used, but the client's types ask for one.
+NO_RETRIES = RetryConfig("none", BackoffStrategy(0, 0, 1.0, 0), False)
 # The client's own models mark rate_limit / is_provisioning_key deprecated and warn on parse.
 pytestmark = pytest.mark.filterwarnings("ignore:.*DEPRECATED.*:DeprecationWarning")
 

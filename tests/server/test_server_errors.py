@@ -53,7 +53,8 @@ def assert_error(status: int, body: Any, expected: int) -> str:
     assert isinstance(error["message"], str)
     assert error["message"]
     assert error["metadata"] is None or isinstance(error["metadata"], dict)
-    return error["message"]  # type: ignore[no-any-return]
+    message: str = error["message"]
+    return message
 
 
 @pytest.mark.parametrize(("body", "field"), BAD_CREATE_BODIES)

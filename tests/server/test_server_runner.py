@@ -42,11 +42,12 @@ def call(server: Any, method: str, path: str, body: Any = None, key: str | None 
 def test_local_server_runs_in_a_thread_and_stops() -> None:
     """LocalServer answers on 127.0.0.1 from its own thread and frees the port on stop."""
     with LocalServer(management_key="sk-mg-v1-" + "12" * 32) as server:
-        assert server.running
+        running_inside = server.running
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api/v1", server.base_url)
         status, body = call(server, "GET", "/key")
         assert status == 200
         assert body["data"]["is_management_key"] is True
+    assert running_inside
     assert not server.running
     with pytest.raises(OSError):  # noqa: PT011 - refused or reset, either will do
         urllib.request.urlopen(server.base_url + "/key", timeout=5)

@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import signal
-import sys
 import threading
 import types
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_generator() -> types.ModuleType:
-    """``tools/gen_sync.py`` imported as a module."""
-    name = "gen_sync"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / "gen_sync.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import load_generator
 
 
 @pytest.fixture(scope="session")
@@ -111,33 +92,3 @@ def blocking_server() -> Iterator[BlockingServer]:
     """A server that holds every request until the test ends."""
     with BlockingServer() as server:
         yield server
-
-
-@contextmanager
-def ctrl_c_once(entered: threading.Event) -> Iterator[None]:
-    """Press Ctrl-C (SIGINT to the main thread) once ``entered`` is set, as a user would."""
-    interrupted = threading.Event()
-
-    def on_sigint(signum: int, frame: object) -> None:
-        # Like Python's own handler, once: the helper may send a few more.
-        if not interrupted.is_set():
-            interrupted.set()
-            raise KeyboardInterrupt
-
-    def interrupt() -> None:
-        # A signal that lands just before the main thread blocks is only seen when the
-        # wait ends (as with any blocking call), so knock until it is taken.
-        if entered.wait(10):
-            for _ in range(2000):
-                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
-                if interrupted.wait(0.005):
-                    return
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    helper = threading.Thread(target=interrupt)
-    helper.start()
-    try:
-        yield
-    finally:
-        helper.join()
-        signal.signal(signal.SIGINT, previous)

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import overload
 
+from tests.sync.fake_mixin import FakeMixin
+
 
 class Probe:
     """What the fake saw, for the tests to look at."""
@@ -26,7 +28,7 @@ class Probe:
         self.aclosed = 0
 
 
-class AsyncFakeItems:
+class AsyncFakeItems(FakeMixin):
     """Items of the fake client."""
 
     def __init__(self, probe: Probe) -> None:

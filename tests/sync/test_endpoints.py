@@ -27,7 +27,8 @@ from modelgates_async import (
     RetryConfig,
 )
 from modelgates_async import _loop as loop_module
-from tests.sync.conftest import ctrl_c_once
+from modelgates_async.server import LocalServer
+from tests.helpers import ctrl_c_once
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -54,7 +55,7 @@ def test_single_key_endpoints(modelgates_client: ModelGates) -> None:
         keys.get(key_hash)
 
 
-def test_bulk_endpoints(modelgates_client: ModelGates, modelgates_server: Any) -> None:
+def test_bulk_endpoints(modelgates_client: ModelGates, modelgates_server: LocalServer) -> None:
     """create/get/update/delete_many (and their _iter forms), rotate(_many), over_limit and
     disable_over_limit run through the facade; progress callbacks are called."""
     keys = modelgates_client.api_keys
@@ -103,7 +104,7 @@ def test_errors_are_the_async_clients_classes(modelgates_client: ModelGates) -> 
 
 
 def test_retries_and_faults_behave_as_in_async(
-    modelgates_client: ModelGates, modelgates_server: Any
+    modelgates_client: ModelGates, modelgates_server: LocalServer
 ) -> None:
     """An injected 429 is retried by the same policy; with retries off it surfaces."""
     modelgates_server.inject_fault("/keys*", status=429, headers={"Retry-After": "0"})
@@ -153,7 +154,7 @@ async def _pending_tasks() -> int:
     return len([t for t in asyncio.all_tasks() if t is not current])
 
 
-def test_close_and_reuse_after_close(modelgates_server: Any) -> None:
+def test_close_and_reuse_after_close(modelgates_server: LocalServer) -> None:
     """close() frees the session; any later call raises a clear ModelGatesError."""
     mg = ModelGates(api_key=modelgates_server.management_key, base_url=modelgates_server.base_url)
     assert mg.api_keys.list() == []

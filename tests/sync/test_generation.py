@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from modelgates_async import APIKeys, AsyncAPIKeys, AsyncModelGates, ModelGates
-from tests.sync.conftest import ROOT
+from tests.helpers import ROOT
 from tests.sync.fake_async import AsyncFake, AsyncFakeItems
 
 SYNC_NAMES = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__"}
@@ -32,6 +32,7 @@ def sync_annotation(text: str, renames: dict[str, str], *, returns: bool) -> str
         text = re.sub(rf"\b{old}\b", new, text)
     if returns:
         text = re.sub(r"\bAsync(Iterator|Iterable)\[(.*)\]$", r"Generator[\2, None, None]", text)
+        text = re.sub(r"\bAsyncGenerator\[(.*), (\w+)\]$", r"Generator[\1, \2, None]", text)
     return text
 
 
@@ -137,3 +138,17 @@ def test_mypy_strict_accepts_code_using_the_facade() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_generator_follows_bases_and_mixins(fake: Any) -> None:
+    """Methods, async generators and property setters a resource inherits from a mixin in
+    another module are mirrored; a TYPE_CHECKING stub and private base members are not."""
+    from decimal import Decimal
+
+    assert fake.items.halve(Decimal(3)) == Decimal("1.5")
+    assert list(fake.items.countdown(3)) == [3, 2, 1]
+    assert fake.items.limit == 3
+    with pytest.raises(AttributeError, match="limit is read-only"):
+        fake.items.limit = 4
+    assert not hasattr(fake.items, "_private")
+    assert "thread_id" in type(fake.items).__dict__  # its own, not the mixin's stub

@@ -13,11 +13,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.sync.conftest import ROOT
+from modelgates_async.server import LocalServer
+from tests.helpers import ROOT
 
 HERE = Path(__file__).resolve().parent
 LOOPS = [
@@ -55,7 +55,7 @@ def run_script(script: str, loop: str, *args: str) -> subprocess.CompletedProces
 @pytest.mark.parametrize("loop", LOOPS)
 @pytest.mark.parametrize("child_exit", ["exit", "os._exit"])
 def test_forked_child_gets_a_fresh_loop_and_session(
-    modelgates_server: Any, loop: str, child_exit: str
+    modelgates_server: LocalServer, loop: str, child_exit: str
 ) -> None:
     """A client used before fork works in the child (new loop and session) and still in the
     parent; the child exits cleanly, by sys.exit or os._exit, without touching the
@@ -81,7 +81,7 @@ def test_slow_callback_notices_are_the_only_lines_ignored() -> None:
 
 
 @pytest.mark.parametrize("loop", LOOPS)
-def test_interpreter_exit_cleans_up_open_clients(modelgates_server: Any, loop: str) -> None:
+def test_interpreter_exit_cleans_up_open_clients(modelgates_server: LocalServer, loop: str) -> None:
     """A client never closed, one collected open and a half-consumed generator are all
     cleaned at interpreter exit with a silent stderr."""
     result = run_script(

@@ -17,7 +17,7 @@ import pytest
 
 from modelgates_async import ModelGatesError
 from modelgates_async import _loop as loop_module
-from tests.sync.conftest import ctrl_c_once
+from tests.helpers import ctrl_c_once
 
 pytestmark = pytest.mark.filterwarnings("error")
 

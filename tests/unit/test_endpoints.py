@@ -17,7 +17,7 @@ from modelgates_async import (
     LimitReset,
 )
 from modelgates_async.models import FreeModelDailyRequests
-from tests.unit.conftest import (
+from tests.helpers import (
     API_KEY,
     BASE,
     HASH,

@@ -7,7 +7,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.client_reqrep import ConnectionKey
 from aioresponses import aioresponses
 
 from modelgates_async import (
@@ -25,16 +24,10 @@ from modelgates_async import (
     RateLimitError,
     RetryConfig,
 )
-from tests.unit.conftest import BASE, HASH, key_record
+from tests.helpers import BASE, HASH, connector_error, key_record
 
 NO_RETRY = RetryConfig.disabled()
 URL_GET = f"{BASE}/keys/{HASH}"
-
-
-def connector_error() -> aiohttp.ClientConnectorError:
-    """The error aiohttp raises when a TCP connection cannot be opened."""
-    key = ConnectionKey("api.test", 443, True, True, None, None, None)
-    return aiohttp.ClientConnectorError(key, OSError(111, "Connection refused"))
 
 
 @pytest.mark.parametrize(

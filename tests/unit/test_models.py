@@ -14,9 +14,10 @@ from modelgates_async import (
     CurrentKey,
     KeyBudget,
     LimitReset,
+    usage_in_limit_window,
 )
 from modelgates_async.models import mask_secret, structure, unstructure
-from tests.unit.conftest import SECRET, current_key_record, key_record
+from tests.helpers import SECRET, current_key_record, key_record
 
 
 def test_unknown_fields_are_tolerated() -> None:
@@ -77,7 +78,8 @@ def test_limit_reset_is_an_enum_that_compares_to_strings() -> None:
     """limit_reset parses to LimitReset, which is also equal to its string."""
     key = structure(key_record(limit_reset="weekly"), APIKey)
     assert key.limit_reset is LimitReset.WEEKLY
-    assert key.limit_reset == "weekly"
+    weekly: object = "weekly"  # a plain str, typed so that mypy allows the comparison
+    assert key.limit_reset == weekly
     assert str(LimitReset.WEEKLY) == "weekly"
 
 
@@ -151,3 +153,43 @@ def test_unstructure_round_trips() -> None:
     """unstructure() gives JSON-ready data that parses back to an equal record."""
     key = structure(key_record(), APIKey)
     assert structure(unstructure(key), APIKey) == key
+
+
+@pytest.mark.parametrize(
+    ("reset", "byok", "expected"),
+    [
+        ("daily", False, 0.5),
+        ("weekly", False, 1.5),
+        ("monthly", True, 2.5 + 4.0),
+        (None, True, 9.0 + 8.0),
+    ],
+)
+def test_usage_in_limit_window_counts_the_reset_window_and_byok(
+    reset: str | None, byok: bool, expected: float
+) -> None:
+    """APIKey.usage_in_limit_window() takes the window limit_reset names (all time when None)
+    and adds that window's BYOK usage only when include_byok_in_limit is set."""
+    key = structure(
+        key_record(
+            limit_reset=reset,
+            include_byok_in_limit=byok,
+            usage=9.0,
+            byok_usage=8.0,
+            byok_usage_daily=1.0,
+            byok_usage_weekly=2.0,
+            byok_usage_monthly=4.0,
+        ),
+        APIKey,
+    )
+    assert key.usage_in_limit_window() == expected
+    assert usage_in_limit_window(key) == expected
+
+
+def test_is_over_limit_compares_the_window_spend_with_threshold_times_limit() -> None:
+    """is_over_limit(t) holds from spend >= t × limit; a key without a limit never is."""
+    key = structure(key_record(limit=10, limit_reset="monthly", usage_monthly=8.0), APIKey)
+    assert key.is_over_limit(0.8)
+    assert not key.is_over_limit(0.81)
+    assert not key.is_over_limit()
+    assert structure(key_record(limit=8, usage_monthly=8.0), APIKey).is_over_limit()
+    assert not structure(key_record(limit=None, usage_monthly=1e9), APIKey).is_over_limit(0.01)

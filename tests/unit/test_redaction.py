@@ -13,7 +13,7 @@ from modelgates_async import (
     InternalServerError,
     RetryConfig,
 )
-from tests.unit.conftest import API_KEY, BASE, HASH, SECRET, key_record, sent
+from tests.helpers import API_KEY, BASE, HASH, SECRET, key_record, sent
 
 
 async def test_server_echoing_the_key_is_redacted_from_the_error(

@@ -12,7 +12,7 @@ import pytest
 from aioresponses import aioresponses
 
 from modelgates_async import NOT_GIVEN, AsyncModelGates, InvalidRequestError, LimitReset, NotGiven
-from tests.unit.conftest import HASH
+from tests.helpers import HASH
 
 
 async def refused(client: AsyncModelGates, mock: aioresponses, call: Any, argument: str) -> str:
@@ -205,8 +205,8 @@ async def test_create_refuses_null_include_byok_and_bad_creator(
     await refused(
         client,
         mock,
-        client.api_keys.create("n", include_byok_in_limit=None),
-        "include_byok_in_limit",  # type: ignore[arg-type]
+        client.api_keys.create("n", include_byok_in_limit=None),  # type: ignore[arg-type]
+        "include_byok_in_limit",
     )
     await refused(client, mock, client.api_keys.create("n", creator_user_id=5), "creator_user_id")  # type: ignore[arg-type]
 

@@ -1,4 +1,4 @@
-"""``modelgates demo``: the SDK's main job, start to finish, on a local server.
+"""The story ``modelgates demo`` tells: the SDK's main job, start to finish, on a local server.
 
 A SaaS gives each tenant its own key with a spending limit, watches their spend, rotates
 keys and cuts off tenants who overspend. The demo does all of that in a few seconds on a
@@ -23,12 +23,14 @@ from rich.table import Table
 
 from modelgates_async._bulk import KeySpec, KeyUpdate
 from modelgates_async._client import AsyncModelGates
-from modelgates_async._usecases import is_over_limit, usage_in_limit_window
-from modelgates_async.models import APIKey
+from modelgates_async.cli.formatting import money as format_money
+from modelgates_async.models import APIKey, usage_in_limit_window
 
 __all__ = ["TENANTS", "Tenant", "run_demo"]
 
 NEAR = 0.8
+PREFIX_LENGTH = 8
+"""Hashes are shown by a prefix (unique among a handful of demo keys), never cut with "…"."""
 PREFIX = "demo-tenant-"
 
 
@@ -68,14 +70,17 @@ RecordUsage = Callable[..., Any]
 
 
 def money(value: float | None) -> str:
-    return "no limit" if value is None else f"${value:,.2f}"
+    """USD with cents, or "no limit" (the CLI's shared money formatter)."""
+    return format_money(value, none="no limit")
 
 
 def tenant_of(key: APIKey) -> str:
+    """The tenant a demo key belongs to (its name without the demo prefix)."""
     return key.name.removeprefix(PREFIX)
 
 
 def step(console: Console, number: int, text: str) -> None:
+    """Print the heading of a numbered step."""
     console.print()
     console.print(f"[bold]{number}. {text}[/]")
 
@@ -86,8 +91,10 @@ def run_demo(
     live_key: str | None = None,
     base_url: str | None = None,
     keep: bool = False,
+    local: bool = False,
 ) -> None:
-    """Run the demo; on a local server unless ``live_key`` names a real account."""
+    """Run the demo; on a server of its own unless ``live_key`` is given: then on the
+    account at ``base_url`` — a server on this machine when ``local``, else a real one."""
     started = time.perf_counter()
     if live_key is None:
         from modelgates_async.server import LocalServer
@@ -101,7 +108,15 @@ def run_demo(
                 scenario(console, server.management_key, server.base_url, server.record_usage)
             )
     else:
-        console.print("[bold red]Live run[/]: working on the real account of MODELGATES_API_KEY.")
+        if local:
+            console.print(
+                f"Working on the local server at {base_url} (a loopback address, not a real "
+                "account); the demo deletes its keys afterwards."
+            )
+        else:
+            console.print(
+                "[bold red]Live run[/]: working on the real account of MODELGATES_API_KEY."
+            )
         asyncio.run(scenario(console, live_key, base_url, None, cleanup=not keep))
     console.print()
     console.print(f"[bold green]Done[/] in {time.perf_counter() - started:.1f}s.")
@@ -132,13 +147,13 @@ async def scenario(
             "their secrets went back to the caller only",
             title_justify="left",
         )
-        for column in ("tenant", "hash", "label", "limit", "resets", "BYOK counts"):
-            table.add_column(column, no_wrap=column in ("hash", "label"))
+        for column in ("tenant", "hash", "label", "limit", "resets", "BYOK"):
+            table.add_column(column, no_wrap=True)
         for tenant in TENANTS:
             key = keys[tenant.name]
             table.add_row(
                 tenant.name,
-                key.hash[:16] + "…",
+                key.hash[:PREFIX_LENGTH],
                 key.label,
                 money(key.limit),
                 key.limit_reset.value if key.limit_reset else "never",
@@ -168,14 +183,16 @@ async def scenario(
         current = (await mg.api_keys.get_many(k.hash for k in keys.values())).raise_for_errors()
         if live:
             # A real account holds other keys: judge only the demo's own.
-            near = {key.hash for key in current.values if is_over_limit(key, NEAR)}
-            over = {key.hash for key in current.values if is_over_limit(key)}
+            near = {key.hash for key in current.values if key.is_over_limit(NEAR)}
+            over = {key.hash for key in current.values if key.is_over_limit()}
         else:
             near = {key.hash async for key in mg.api_keys.over_limit(NEAR)}
             over = {key.hash async for key in mg.api_keys.over_limit(1.0)}
         table = Table(title="Spend in the current reset window", title_justify="left")
         for column in ("tenant", "spent", "limit", "used", "window", "status"):
-            table.add_column(column, justify="right" if column in ("spent", "used") else "left")
+            table.add_column(
+                column, no_wrap=True, justify="right" if column in ("spent", "used") else "left"
+            )
         for key in sorted(current.values, key=_share, reverse=True):
             spent = usage_in_limit_window(key)
             status = (
@@ -203,11 +220,11 @@ async def scenario(
             title="Same settings, new secret; the old key is disabled", title_justify="left"
         )
         for column in ("", "hash", "label", "limit", "resets", "status"):
-            table.add_column(column, no_wrap=column in ("hash", "label"))
+            table.add_column(column, no_wrap=True)
         for which, key in (("old", retired), ("new", new.data)):
             table.add_row(
                 which,
-                key.hash[:16] + "…",
+                key.hash[:PREFIX_LENGTH],
                 key.label,
                 money(key.limit),
                 key.limit_reset.value if key.limit_reset else "never",
@@ -232,7 +249,7 @@ async def scenario(
             title_justify="left",
         )
         for column in ("tenant", "spent", "limit", "status"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=True)
         for found, item in outcomes:
             table.add_row(
                 tenant_of(found),
@@ -245,13 +262,13 @@ async def scenario(
         step(console, 6, "Where every tenant stands — api_keys.get_many(every demo key)")
         table = Table(title="All demo keys", title_justify="left")
         for column in ("tenant", "hash", "status", "limit", "spent in window"):
-            table.add_column(column, no_wrap=column == "hash")
+            table.add_column(column, no_wrap=True)
         ours = [*(key.hash for key in keys.values()), new.data.hash]
         mine = (await mg.api_keys.get_many(ours)).raise_for_errors().values
         for key in sorted(mine, key=lambda k: (tenant_of(k), k.created_at)):
             table.add_row(
                 tenant_of(key),
-                key.hash[:16] + "…",
+                key.hash[:PREFIX_LENGTH],
                 "[red]disabled[/]" if key.disabled else "[green]enabled[/]",
                 money(key.limit),
                 money(usage_in_limit_window(key)),

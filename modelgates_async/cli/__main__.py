@@ -1,0 +1,5 @@
+"""``python -m modelgates_async.cli``: the ``modelgates`` command."""
+
+from modelgates_async.cli import main
+
+main()

@@ -1,0 +1,180 @@
+"""``modelgates keys bulk-create``: creating the keys of a CSV or JSONL file (read and checked
+as a whole first, by :mod:`~modelgates_async.cli.specfile`) concurrently, with progress on a
+terminal, writing each secret at once to a new 0600 file, and reporting what was created and
+what the server refused (exit status 1 if any). Secrets reach the terminal only with
+``--show-secrets``. Ctrl-C ends with a summary of what was created and where the secrets are
+(exit status 130)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from modelgates_async._bulk import DEFAULT_CONCURRENCY
+from modelgates_async._client import AsyncModelGates
+from modelgates_async.cli.app import APIFailure, common_options, explain, run, settings
+from modelgates_async.cli.keytable import unique_prefixes
+from modelgates_async.cli.output import console, print_json
+from modelgates_async.cli.progress import progress
+from modelgates_async.cli.secrets import SecretsFile, secret_line
+from modelgates_async.cli.specfile import SPEC_FIELDS, Row, csv_spec, read_specs
+from modelgates_async.errors import ModelGatesError
+from modelgates_async.models import CreatedKey
+
+__all__ = ["LISTED_KEYS", "SPEC_FIELDS", "Row", "bulk_create", "csv_spec", "read_specs"]
+
+LISTED_KEYS = 50
+"""bulk-create lists the keys it made on the terminal only up to this many."""
+
+
+def default_secrets_path(source: Path) -> Path:
+    """Where the secrets go without ``--out``: beside FILE, named FILE's stem + .secrets.jsonl."""
+    return source.with_name(source.stem + ".secrets.jsonl")
+
+
+@click.command("bulk-create")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="New file for the secrets, mode 0600 (default: FILE's name + .secrets.jsonl).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Creates in flight at once (429s slow them down on their own).",
+)
+@click.option("--show-secrets", is_flag=True, help="Also print the secrets on the terminal.")
+@common_options
+def bulk_create(file: Path, out: Path | None, concurrency: int, show_secrets: bool) -> None:
+    """Create one key per line of a CSV or JSONL file; secrets go to a 0600 file.
+
+    CSV: a header row of create() argument names (name, limit, limit_reset,
+    include_byok_in_limit, expires_at, creator_user_id, workspace_id); an empty cell is not
+    sent, 'none' sends null; RFC 4180 quoting. JSONL: one JSON object of those names per
+    line. The file must be UTF-8 and every line valid, else nothing is created (exit 2).
+    A line the server refuses fails alone; exit status 1 if any did.
+    """
+    rows = read_specs(file)
+    out = out if out is not None else default_secrets_path(file)
+    failures: list[tuple[Row, str]] = []
+    created: list[tuple[Row, CreatedKey]] = []
+    state = settings()
+
+    def summary() -> str:
+        done = len(created) + len(failures)
+        where = f" Their secrets are in {out}." if created else ""
+        return (
+            f"{len(created)} key(s) created, {len(failures)} failed, "
+            f"{len(rows) - done} not done (requests in flight may have created keys whose "
+            f"secrets were not received).{where}"
+        )
+
+    with SecretsFile(out) as secrets:
+        bar = progress("creating keys")
+
+        async def work(mg: AsyncModelGates) -> None:
+            task = bar.add_task("create", total=len(rows), failed=0)
+            items = mg.api_keys.create_many_iter(
+                [row.spec for row in rows], concurrency=concurrency
+            )
+            async for item in items:
+                row = rows[item.index]
+                if item.value is not None:
+                    # Written and fsynced at once: a crash later must not lose a key made.
+                    secrets.write(secret_line(item.value, line=row.line))
+                    created.append((row, item.value))
+                else:
+                    reason = item.error
+                    why = (
+                        explain(reason, mg.base_url)
+                        if isinstance(reason, ModelGatesError)
+                        else str(reason)
+                    )
+                    failures.append((row, why))
+                bar.update(task, advance=1, failed=len(failures))
+                state.interrupted = summary()
+
+        state.interrupted = summary()
+        with bar:
+            if rows:
+                run(work)
+    report_bulk(file, out if created else None, rows, created, failures, show_secrets)
+    if failures:
+        raise APIFailure(f"{len(failures)} of {len(rows)} line(s) failed; see above.")
+
+
+def report_bulk(
+    source: Path,
+    out: Path | None,
+    rows: list[Row],
+    created: list[tuple[Row, CreatedKey]],
+    failures: list[tuple[Row, str]],
+    show_secrets: bool,
+) -> None:
+    """Print what bulk-create did: the keys made (a table, or a count past LISTED_KEYS), where
+    the secrets are, and the lines that failed with why; JSON with ``--json``."""
+    created.sort(key=lambda pair: pair[0].line)
+    failures.sort(key=lambda pair: pair[0].line)
+    if settings().json:
+        data: dict[str, Any] = {
+            "file": str(source),
+            "lines": len(rows),
+            "created": len(created),
+            "failed": len(failures),
+            "secrets_file": None if out is None else str(out),
+            "keys": [
+                {
+                    "line": row.line,
+                    "name": key.data.name,
+                    "hash": key.data.hash,
+                    **({"key": key.key} if show_secrets else {}),
+                }
+                for row, key in created
+            ],
+            "errors": [{"line": row.line, "name": row.name, "error": why} for row, why in failures],
+        }
+        print_json(data)
+        return
+    out_console = console()
+    title = f"Created {len(created)} of {len(rows)} keys from {source}"
+    if len(created) > LISTED_KEYS and not show_secrets:
+        # Thousands of rows help nobody on a terminal; the secrets file lists them all.
+        out_console.print(
+            f"{title}; each one's hash and secret are in the secrets file.", soft_wrap=True
+        )
+    else:
+        prefixes = unique_prefixes([key.data.hash for _, key in created])
+        out_console.print(title, soft_wrap=True)
+        table = Table()
+        table.add_column("line", justify="right", no_wrap=True)
+        table.add_column("name", overflow="fold")  # wraps: the one column that may give way
+        shortest = max((len(prefix) for prefix in prefixes.values()), default=4)
+        table.add_column("hash", no_wrap=True, style="cyan", min_width=shortest)
+        table.add_column("label", no_wrap=True, overflow="ellipsis")
+        for row, key in created:
+            table.add_row(str(row.line), key.data.name, prefixes[key.data.hash], key.data.label)
+        out_console.print(table)
+        if show_secrets:
+            # Plain lines, never folded by a table: a secret must copy whole.
+            for row, key in created:
+                click.echo(f"line {row.line}  {key.data.hash}  {key.key}")
+    if out is not None:
+        out_console.print(
+            f"Secrets: {out} (mode 0600). They are shown nowhere else: keep that file safe.",
+            soft_wrap=True,  # a path folded by rich cannot be copied
+        )
+    if failures:
+        errors = Table(title=f"{len(failures)} line(s) failed", title_justify="left")
+        errors.add_column("line", justify="right")
+        errors.add_column("name")
+        errors.add_column("error", overflow="fold")
+        for row, why in failures:
+            errors.add_row(str(row.line), row.name, why)
+        out_console.print(errors)
+        out_console.print("Fix those lines and run bulk-create on just them (with a new --out).")

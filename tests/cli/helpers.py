@@ -1,0 +1,55 @@
+"""Helpers shared by the CLI tests: keys made and read through the SDK, not the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from click.testing import Result
+
+from modelgates_async import AsyncModelGates, CreatedKey, KeySpec
+from modelgates_async.models import APIKey
+from modelgates_async.server import LocalServer
+
+WRONG_KEY = "sk-mg-v1-" + "0badc0de" * 8
+
+# The ``invoke`` fixture: ``invoke("keys", "list", input="y\n")`` runs `modelgates ARGS`
+# in-process and returns click's Result.
+Invoke = Callable[..., Result]
+
+
+def make_keys(server: LocalServer, *specs: KeySpec) -> list[CreatedKey]:
+    """Create keys through the SDK (the CLI's own create is tested on its own)."""
+
+    async def go() -> list[CreatedKey]:
+        async with AsyncModelGates(
+            api_key=server.management_key, base_url=server.base_url
+        ) as client:
+            return (await client.api_keys.create_many(specs)).raise_for_errors().values
+
+    return asyncio.run(go())
+
+
+def fetch(server: LocalServer, key_hash: str) -> Any:
+    """The key with this hash, read through the SDK."""
+
+    async def go() -> Any:
+        async with AsyncModelGates(
+            api_key=server.management_key, base_url=server.base_url
+        ) as client:
+            return await client.api_keys.get(key_hash)
+
+    return asyncio.run(go())
+
+
+def all_keys(server: LocalServer) -> list[APIKey]:
+    """Every key of the server, disabled ones included."""
+
+    async def go() -> list[APIKey]:
+        async with AsyncModelGates(
+            api_key=server.management_key, base_url=server.base_url
+        ) as client:
+            return [key async for key in client.api_keys.iter(include_disabled=True)]
+
+    return asyncio.run(go())
