@@ -6,7 +6,9 @@
 
 from modelgates_async._bulk import BulkItem, BulkResult, KeySpec, KeyUpdate, partial_result_of
 from modelgates_async._client import DEFAULT_BASE_URL, AsyncModelGates
+from modelgates_async._hooks import RequestEvent, ResponseEvent, RetryEvent
 from modelgates_async._journal import JournalEntry, read_journal
+from modelgates_async._raw import RawResponse
 from modelgates_async._retry import RetryConfig
 from modelgates_async._sync import APIKeys, ModelGates
 from modelgates_async._types import NOT_GIVEN, NotGiven
@@ -86,8 +88,12 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitInfo",
+    "RawResponse",
+    "RequestEvent",
+    "ResponseEvent",
     "RetireMode",
     "RetryConfig",
+    "RetryEvent",
     "RotationError",
     "UsageError",
     "__version__",

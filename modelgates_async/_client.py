@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import aiohttp
 from yarl import URL
 
+from modelgates_async._hooks import EventHook, EventHooks
+from modelgates_async._network import SSLOption, mask_url, network_options
+from modelgates_async._options import copy_with_options
 from modelgates_async._retry import RetryConfig
 from modelgates_async._transport import Transport
+from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._validation import check_timeout
 from modelgates_async._version import __version__
 from modelgates_async.errors import ClientClosedError, InvalidRequestError, UsageError
@@ -44,6 +48,13 @@ class AsyncModelGates:
     for the bound on a whole call). ``http_referer``, ``app_title`` and ``app_categories``
     are sent as attribution headers. A ``session`` you pass in stays yours: it is used, never
     closed. Use ``async with`` or call :meth:`aclose`.
+
+    Network: ``proxy`` is an ``http(s)://[user:password@]host:port`` proxy URL;
+    ``trust_env=True`` takes it from ``HTTPS_PROXY``/``HTTP_PROXY`` (``NO_PROXY`` honoured;
+    ``~/.netrc`` is never read); ``ssl`` is True (verify), False (do not) or an
+    ``ssl.SSLContext`` (your CA, a client certificate). ``event_hooks`` maps ``"request"``,
+    ``"response"`` and ``"retry"`` to lists of functions or coroutine functions, each called
+    with a record of every attempt (see :class:`RequestEvent`).
     """
 
     def __init__(
@@ -58,6 +69,10 @@ class AsyncModelGates:
         app_categories: str | Sequence[str] | None = None,
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        ssl: SSLOption = True,
+        event_hooks: Mapping[str, Iterable[EventHook]] | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV) or None
@@ -83,6 +98,23 @@ class AsyncModelGates:
         self._session_loop_checked = False
         self._session_lock: asyncio.Lock | None = None
         self._closed = False
+        # What with_options() starts from (the key included: never shown, see __repr__).
+        self._options: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "retries": retries,
+            "http_referer": http_referer,
+            "app_title": app_title,
+            "app_categories": app_categories,
+            "default_headers": default_headers,
+            "session": session,
+            "proxy": proxy,
+            "trust_env": trust_env,
+            "ssl": ssl,
+            "event_hooks": event_hooks,
+        }
+        self._network = network_options(self.base_url, proxy, trust_env, ssl)
         headers = _build_headers(
             api_key, http_referer, app_title, app_categories, default_headers or {}
         )
@@ -90,13 +122,44 @@ class AsyncModelGates:
             base_url=self.base_url,
             headers=headers,
             get_session=self._get_session,
-            secrets=(api_key,),
+            secrets=(api_key, *self._network.secrets),
+            proxy=self._network.proxy,
+            ssl=self._network.ssl,
         )
+        hooks = EventHooks(event_hooks, self._transport.redact)
+        self._transport.hooks = hooks if hooks else None
+        # Set by with_options(): the client whose session and limiter this copy uses.
+        self._parent: AsyncModelGates | None = None
         self.api_keys = AsyncAPIKeys(self)
 
     def __repr__(self) -> str:
+        proxy = self._network.proxy
+        shown = "" if proxy is None else f", proxy={mask_url(proxy)!r}"
         return (
-            f"AsyncModelGates(base_url={self.base_url!r}, api_key={mask_secret(self._api_key)!r})"
+            f"AsyncModelGates(base_url={self.base_url!r}, "
+            f"api_key={mask_secret(self._api_key)!r}{shown})"
+        )
+
+    def with_options(
+        self,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        event_hooks: Mapping[str, Iterable[EventHook]] | NotGiven | None = NOT_GIVEN,
+    ) -> AsyncModelGates:
+        """A copy of this client with other options, sharing its session and limiter.
+
+        Cheap (no connection is made). Options not given are this client's. Closing the
+        copy closes nothing of this client's; once this client is closed, the copy's calls
+        fail as this client's do.
+        """
+        return copy_with_options(
+            self,
+            timeout=timeout,
+            retries=retries,
+            default_headers=default_headers,
+            event_hooks=event_hooks,
         )
 
     @property
@@ -132,11 +195,14 @@ class AsyncModelGates:
             return self._check_session_loop(session)
         if self._closed:
             raise ClientClosedError("This AsyncModelGates client is closed; create a new one.")
+        if self._parent is not None:
+            return await self._parent._get_session()
         if not self._owns_session:
             raise ClientClosedError("The aiohttp session passed to AsyncModelGates is closed.")
         # Created lazily inside the running loop: aiohttp binds a session to its loop.
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=256, enable_cleanup_closed=False),
+            trust_env=False,  # proxies from the environment are chosen in _network, not netrc
             raise_for_status=False,
         )
         self._session_loop_checked = True

@@ -16,13 +16,18 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from modelgates_async._hooks import EventHooks
+from modelgates_async._network import SSLOption
+from modelgates_async._observe import observed_request
 from modelgates_async._ratelimit import AdaptiveLimiter
+from modelgates_async._raw import CAPTURE, Exchange
 from modelgates_async._retry import (
     RetryConfig,
     is_retryable,
     parse_retry_after,
     retry_after_first_failure,
 )
+from modelgates_async._tracing import current_tracer
 from modelgates_async.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -64,8 +69,11 @@ class Transport:
         "_get_session",
         "_headers",
         "_json_headers",
+        "_proxy",
         "_secrets",
+        "_ssl",
         "_timeouts",
+        "hooks",
         "limiter",
     )
 
@@ -77,6 +85,9 @@ class Transport:
         get_session: Callable[[], Awaitable[aiohttp.ClientSession]],
         secrets: tuple[str, ...],
         limiter: AdaptiveLimiter | None = None,
+        hooks: EventHooks | None = None,
+        proxy: str | None = None,
+        ssl: SSLOption = True,
     ) -> None:
         # Shared by every call of the client: a 429 anywhere slows all of them down.
         self.limiter = limiter if limiter is not None else AdaptiveLimiter()
@@ -86,6 +97,15 @@ class Transport:
         self._get_session = get_session
         self._secrets = tuple(s for s in secrets if s)
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        # None, not an empty EventHooks: the plain path checks ``is None`` and nothing else.
+        self.hooks = hooks if hooks else None
+        self._proxy = proxy
+        self._ssl = ssl
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, e.g. ``https://modelgates.ai/api/v1``."""
+        return self._base_url
 
     def redact(self, text: str) -> str:
         """Replace every known secret in ``text`` with a mask."""
@@ -112,37 +132,65 @@ class Transport:
         if client_timeout is None:
             client_timeout = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
 
-        limiter = self.limiter
-
-        async def attempt(first: bool = False) -> Any:
-            started_round = limiter.round
-            if limiter.engaged:
-                # Before aiohttp is asked for a connection. A retry has just waited on its
-                # own (backoff or Retry-After), so only a first attempt waits for the pause.
-                await limiter.acquire(wait_pause=first)
-            else:
-                limiter.in_flight += 1  # idle: all the limiter costs
+        if (
+            self.hooks is None
+            and retries.total_timeout is None
+            and CAPTURE.get() is None
+            and current_tracer() is None
+        ):
             try:
-                result = await self._send(method, path, url, data, client_timeout)
-            except RateLimitError as exc:
-                wait = exc.retry_after if exc.retry_after is not None else retries.initial_backoff
-                limiter.on_rate_limited(min(wait, retries.max_retry_after), started_round)
-                raise
-            finally:
-                limiter.release()
-            if limiter.engaged:
-                limiter.on_success()
-            return result
-
-        try:
-            return await attempt(True)
-        except ModelGatesError as exc:
-            if retries.attempts <= 1 or not is_retryable(exc, retries, idempotent=idempotent):
-                raise
-            first_failure = exc
-        return await retry_after_first_failure(
-            attempt, first_failure, retries, idempotent=idempotent, method=method, path=path
+                return await self.attempt(method, path, url, data, client_timeout, retries, True)
+            except ModelGatesError as exc:
+                if retries.attempts <= 1 or not is_retryable(exc, retries, idempotent=idempotent):
+                    raise
+                first_failure = exc
+            return await retry_after_first_failure(
+                lambda: self.attempt(method, path, url, data, client_timeout, retries),
+                first_failure,
+                retries,
+                idempotent=idempotent,
+                method=method,
+                path=path,
+            )
+        # Hooks, a span, a raw capture or a deadline: the same attempts, observed.
+        return await observed_request(
+            self, method, path, url, data, timeout, client_timeout, retries, idempotent
         )
+
+    async def attempt(
+        self,
+        method: str,
+        path: str,
+        url: URL,
+        data: bytes | None,
+        client_timeout: aiohttp.ClientTimeout,
+        retries: RetryConfig,
+        first: bool = False,
+        exchange: Exchange | None = None,
+    ) -> Any:
+        """One attempt: a place under the limiter, the request, its decoded JSON body.
+
+        ``exchange``, when given, receives the status and headers of a 2xx answer.
+        """
+        limiter = self.limiter
+        started_round = limiter.round
+        if limiter.engaged:
+            # Before aiohttp is asked for a connection. A retry has just waited on its
+            # own (backoff or Retry-After), so only a first attempt waits for the pause.
+            await limiter.acquire(wait_pause=first)
+        else:
+            limiter.in_flight += 1  # idle: all the limiter costs
+        try:
+            result = await self._send(method, path, url, data, client_timeout, exchange)
+        except RateLimitError as exc:
+            wait = exc.retry_after if exc.retry_after is not None else retries.initial_backoff
+            limiter.on_rate_limited(min(wait, retries.max_retry_after), started_round)
+            raise
+        finally:
+            limiter.release()
+        if limiter.engaged:
+            limiter.on_success()
+        return result
 
     async def _send(
         self,
@@ -151,12 +199,20 @@ class Transport:
         url: URL,
         data: bytes | None,
         timeout: aiohttp.ClientTimeout,
+        exchange: Exchange | None = None,
     ) -> Any:
         session = await self._get_session()
         headers = self._headers if data is None else self._json_headers
         try:
             async with session.request(
-                method, url, data=data, headers=headers, timeout=timeout, allow_redirects=False
+                method,
+                url,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                proxy=self._proxy,
+                ssl=self._ssl,
             ) as response:
                 status = response.status
                 raw = await response.read()
@@ -190,6 +246,8 @@ class Transport:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s -> %d", method, path, status)
         if 200 <= status < 300:
+            if exchange is not None:
+                exchange.status, exchange.headers = status, response_headers
             try:
                 return json.loads(raw)
             except ValueError as exc:

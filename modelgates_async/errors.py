@@ -108,7 +108,13 @@ class APIConnectionError(ModelGatesError):
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):
-    """The request did not complete within its timeout."""
+    """The request did not complete within its timeout.
+
+    ``total_timeout`` is set (seconds) when the whole call ran out of
+    ``RetryConfig.total_timeout``, waits included; None when one attempt timed out.
+    """
+
+    total_timeout: float | None = None
 
     def __init__(
         self,

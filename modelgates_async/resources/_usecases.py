@@ -13,7 +13,6 @@ from modelgates_async._bulk import (
     BulkResult,
     ProgressCallback,
     check_concurrency,
-    collect,
     requeue_rate_limited,
 )
 from modelgates_async._retry import RetryConfig
@@ -180,7 +179,8 @@ class KeyUseCases(AsyncResource):
         def prepare(key_hash: object) -> Arguments:
             return (check_hash(key_hash),), {"retire": retire}
 
-        return await collect(
+        return await self._collect(
+            "api_keys.rotate_many",
             self._bulk(
                 self.rotate,
                 hashes,
@@ -191,7 +191,7 @@ class KeyUseCases(AsyncResource):
                 timeout,
                 retries,
                 requeue=_requeue_rotation,
-            )
+            ),
         )
 
     async def over_limit(
@@ -244,7 +244,8 @@ class KeyUseCases(AsyncResource):
         def prepare(key: APIKey) -> Arguments:
             return (key.hash,), {"disabled": True}
 
-        return await collect(
+        return await self._collect(
+            "api_keys.disable_over_limit",
             self._bulk(
                 self.update,
                 found,
@@ -254,7 +255,7 @@ class KeyUseCases(AsyncResource):
                 on_progress,
                 call_timeout,
                 call_retries,
-            )
+            ),
         )
 
 

@@ -22,7 +22,6 @@ from modelgates_async._bulk import (
     KeySpec,
     KeyUpdate,
     ProgressCallback,
-    collect,
     spec_arguments,
     update_arguments,
 )
@@ -46,7 +45,8 @@ from modelgates_async.models import (
     LimitReset,
     structure_created_key,
 )
-from modelgates_async.resources._base import Arguments, data_of
+from modelgates_async.resources._base import Arguments, ClientSettings, data_of
+from modelgates_async.resources._raw import AsyncAPIKeysWithRawResponse
 from modelgates_async.resources._usecases import KeyUseCases
 
 __all__ = ["PAGE_SIZE", "AsyncAPIKeys"]
@@ -64,9 +64,14 @@ class AsyncAPIKeys(KeyUseCases):
 
     Every method takes keyword-only ``timeout=`` (seconds per attempt) and ``retries=``
     (a :class:`RetryConfig`) that override the client's for that call.
+    ``with_raw_response.<endpoint>(...)`` returns the answer's status and headers too.
     """
 
-    __slots__ = ()
+    __slots__ = ("with_raw_response",)
+
+    def __init__(self, client: ClientSettings) -> None:
+        super().__init__(client)
+        self.with_raw_response = AsyncAPIKeysWithRawResponse(self)
 
     async def list(
         self,
@@ -252,7 +257,8 @@ class AsyncAPIKeys(KeyUseCases):
         again with the same specs and journal (guide "Resuming bulk work"). Interrupted, the
         ``CancelledError``/``KeyboardInterrupt`` carries ``.partial_result``.
         """
-        return await collect(
+        return await self._collect(
+            "api_keys.create_many",
             self.create_many_iter(
                 specs,
                 concurrency=concurrency,
@@ -260,7 +266,7 @@ class AsyncAPIKeys(KeyUseCases):
                 journal=journal,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def create_many_iter(
@@ -309,14 +315,15 @@ class AsyncAPIKeys(KeyUseCases):
         A change is a :class:`KeyUpdate`, a ``(hash, {"disabled": True, ...})`` pair, or a
         mapping with ``hash`` and ``update()``'s keyword names.
         """
-        return await collect(
+        return await self._collect(
+            "api_keys.update_many",
             self.update_many_iter(
                 changes,
                 concurrency=concurrency,
                 on_progress=on_progress,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def update_many_iter(
@@ -350,14 +357,15 @@ class AsyncAPIKeys(KeyUseCases):
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[bool]:
         """Delete each key, ``concurrency`` at a time; a key already gone fails alone (404)."""
-        return await collect(
+        return await self._collect(
+            "api_keys.delete_many",
             self.delete_many_iter(
                 hashes,
                 concurrency=concurrency,
                 on_progress=on_progress,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def delete_many_iter(
@@ -384,14 +392,15 @@ class AsyncAPIKeys(KeyUseCases):
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[APIKey]:
         """Fetch each key, ``concurrency`` at a time; an unknown hash fails alone (404)."""
-        return await collect(
+        return await self._collect(
+            "api_keys.get_many",
             self.get_many_iter(
                 hashes,
                 concurrency=concurrency,
                 on_progress=on_progress,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def get_many_iter(

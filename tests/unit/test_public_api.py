@@ -42,6 +42,11 @@ DOCUMENTED = {
     "partial_result_of",
     "read_journal",
     "JournalEntry",
+    # observing calls: hook events and raw responses
+    "RequestEvent",
+    "ResponseEvent",
+    "RetryEvent",
+    "RawResponse",
     # errors
     "ModelGatesError",
     "InvalidRequestError",
