@@ -4,9 +4,10 @@
 ...     created = await mg.api_keys.create("Tenant 42", limit=50, limit_reset="monthly")
 """
 
-from modelgates_async._bulk import BulkItem, BulkResult, KeySpec, KeyUpdate
+from modelgates_async._bulk import BulkItem, BulkResult, KeySpec, KeyUpdate, partial_result_of
 from modelgates_async._client import DEFAULT_BASE_URL, AsyncModelGates
 from modelgates_async._hooks import RequestEvent, ResponseEvent, RetryEvent
+from modelgates_async._journal import JournalEntry, read_journal
 from modelgates_async._raw import RawResponse
 from modelgates_async._retry import RetryConfig
 from modelgates_async._sync import APIKeys, ModelGates
@@ -21,10 +22,15 @@ from modelgates_async.errors import (
     BadRequestError,
     BulkError,
     ClientClosedError,
+    CreatedKeyValidationError,
     InternalServerError,
     InvalidRequestError,
+    JournalError,
+    JournalMismatchError,
     ModelGatesError,
     NotFoundError,
+    NotStartedError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitError,
     RotationError,
@@ -61,10 +67,14 @@ __all__ = [
     "BulkResult",
     "ClientClosedError",
     "CreatedKey",
+    "CreatedKeyValidationError",
     "CurrentKey",
     "FreeModelDailyRequests",
     "InternalServerError",
     "InvalidRequestError",
+    "JournalEntry",
+    "JournalError",
+    "JournalMismatchError",
     "KeyBudget",
     "KeySpec",
     "KeyUpdate",
@@ -73,6 +83,8 @@ __all__ = [
     "ModelGatesError",
     "NotFoundError",
     "NotGiven",
+    "NotStartedError",
+    "OutcomeUnknownError",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitInfo",
@@ -85,5 +97,7 @@ __all__ = [
     "RotationError",
     "UsageError",
     "__version__",
+    "partial_result_of",
+    "read_journal",
     "usage_in_limit_window",
 ]

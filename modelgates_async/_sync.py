@@ -9,6 +9,7 @@ there is no second implementation of any endpoint. Regenerate with
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -227,6 +228,7 @@ class APIKeys:
         ``limit`` is in USD (None: no limit); ``limit_reset`` is daily, weekly or monthly
         (None: never resets); ``expires_at`` is an aware datetime or a UTC ISO string.
         Not idempotent: retried by default only when the server provably did nothing.
+        A 2xx that does not validate raises :class:`CreatedKeyValidationError` (``.key``).
         """
         return self._portal.run(
             self._async.create(
@@ -306,6 +308,7 @@ class APIKeys:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
+        journal: str | os.PathLike[str] | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[CreatedKey]:
@@ -315,12 +318,17 @@ class APIKeys:
         result holds, in input order, each ``CreatedKey`` (its secret is returned only
         here) or the exception of that spec. ``on_progress(done, total, failed)`` is called
         at the start and after each spec.
+
+        ``journal=PATH`` (a 0600 file of intents and secrets) makes the run resumable: call
+        again with the same specs and journal (guide "Resuming bulk work"). Interrupted, the
+        ``CancelledError``/``KeyboardInterrupt`` carries ``.partial_result``.
         """
         return self._portal.run(
             self._async.create_many(
                 specs,
                 concurrency=concurrency,
                 on_progress=on_progress,
+                journal=journal,
                 timeout=timeout,
                 retries=retries,
             )
@@ -332,19 +340,22 @@ class APIKeys:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
+        journal: str | os.PathLike[str] | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> Generator[BulkItem[CreatedKey], None, None]:
         """:meth:`create_many`, yielding each spec's :class:`BulkItem` as it finishes.
 
         Items come in completion order; ``item.index`` is the spec's position. Breaking
-        out early cancels the creates in flight (use ``contextlib.closing``).
+        out early cancels the creates in flight (use ``contextlib.closing``); with a
+        ``journal`` they stay in doubt and the next run reconciles them.
         """
         return self._portal.iterate(
             self._async.create_many_iter(
                 specs,
                 concurrency=concurrency,
                 on_progress=on_progress,
+                journal=journal,
                 timeout=timeout,
                 retries=retries,
             )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
-from modelgates_async.errors import APIResponseValidationError
+from modelgates_async.errors import APIResponseValidationError, CreatedKeyValidationError
 
 if TYPE_CHECKING:
     import cattrs
@@ -342,6 +342,29 @@ def structure(data: Any, cls: type[T], *, status: int = 200, path: str = "$") ->
         status=status,
         errors=errors,
     )
+
+
+def structure_created_key(body: Any, *, status: int = 201) -> CreatedKey:
+    """Build the :class:`CreatedKey` of a 2xx create, never losing its secret: when the
+    record does not validate but the body holds a secret, raise
+    :class:`CreatedKeyValidationError` carrying it (``.key``, masked in str/repr)."""
+    try:
+        return structure(body, CreatedKey, status=status)
+    except APIResponseValidationError as exc:
+        secret = body.get("key") if isinstance(body, dict) else None
+        if type(secret) is not str or not secret:
+            raise
+        data = body.get("data")
+        key_hash = data.get("hash") if isinstance(data, dict) else None
+        raise CreatedKeyValidationError(
+            f"{exc.message}. The key WAS created"
+            + (f" (hash {key_hash})" if type(key_hash) is str else "")
+            + ": its secret is in this error's .key; store it.",
+            key=secret,
+            key_hash=key_hash if type(key_hash) is str else None,
+            status=status,
+            errors=exc.errors,
+        ) from None
 
 
 def unstructure(record: object) -> Any:

@@ -21,6 +21,7 @@ from modelgates_async._validation import check_hash, check_retire, check_thresho
 from modelgates_async.errors import (
     APIConnectionError,
     APIStatusError,
+    CreatedKeyValidationError,
     ModelGatesError,
     RotationError,
 )
@@ -117,6 +118,15 @@ class KeyUseCases(AsyncResource):
                 timeout=call_timeout,
                 retries=call_retries,
             )
+        except CreatedKeyValidationError as exc:
+            raise RotationError(
+                f"Created the replacement {exc.key_hash or '(hash not readable)'} but its "
+                f"record did not validate ({'; '.join(exc.errors)}). The old key {old.hash} "
+                "was not retired and still works. The new key's secret is in "
+                ".__cause__.key and nowhere else: store it.",
+                old_hash=old.hash,
+                stage="create",
+            ) from exc
         except ModelGatesError as exc:
             maybe = (
                 " It may have been created all the same (the server failed after receiving "

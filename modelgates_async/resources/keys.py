@@ -10,6 +10,7 @@ request bodies in ``_validation.py``.
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from modelgates_async._bulk import (
     spec_arguments,
     update_arguments,
 )
+from modelgates_async._resume import journaled_creates
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._validation import (
@@ -36,7 +38,13 @@ from modelgates_async._validation import (
     update_body,
 )
 from modelgates_async.errors import APIResponseValidationError
-from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset, structure
+from modelgates_async.models import (
+    APIKey,
+    CreatedKey,
+    CurrentKey,
+    LimitReset,
+    structure_created_key,
+)
 from modelgates_async.resources._base import Arguments, ClientSettings, data_of
 from modelgates_async.resources._raw import AsyncAPIKeysWithRawResponse
 from modelgates_async.resources._usecases import KeyUseCases
@@ -139,6 +147,7 @@ class AsyncAPIKeys(KeyUseCases):
         ``limit`` is in USD (None: no limit); ``limit_reset`` is daily, weekly or monthly
         (None: never resets); ``expires_at`` is an aware datetime or a UTC ISO string.
         Not idempotent: retried by default only when the server provably did nothing.
+        A 2xx that does not validate raises :class:`CreatedKeyValidationError` (``.key``).
         """
         body = create_body(
             name,
@@ -152,7 +161,7 @@ class AsyncAPIKeys(KeyUseCases):
         response = await self._request(
             "POST", "/keys", body=body, timeout=timeout, retries=retries, idempotent=False
         )
-        return structure(response, CreatedKey, status=201)
+        return structure_created_key(response, status=201)
 
     async def get(
         self,
@@ -233,6 +242,7 @@ class AsyncAPIKeys(KeyUseCases):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
+        journal: str | os.PathLike[str] | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[CreatedKey]:
@@ -242,6 +252,10 @@ class AsyncAPIKeys(KeyUseCases):
         result holds, in input order, each ``CreatedKey`` (its secret is returned only
         here) or the exception of that spec. ``on_progress(done, total, failed)`` is called
         at the start and after each spec.
+
+        ``journal=PATH`` (a 0600 file of intents and secrets) makes the run resumable: call
+        again with the same specs and journal (guide "Resuming bulk work"). Interrupted, the
+        ``CancelledError``/``KeyboardInterrupt`` carries ``.partial_result``.
         """
         return await self._collect(
             "api_keys.create_many",
@@ -249,6 +263,7 @@ class AsyncAPIKeys(KeyUseCases):
                 specs,
                 concurrency=concurrency,
                 on_progress=on_progress,
+                journal=journal,
                 timeout=timeout,
                 retries=retries,
             ),
@@ -260,14 +275,28 @@ class AsyncAPIKeys(KeyUseCases):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
+        journal: str | os.PathLike[str] | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> AsyncGenerator[BulkItem[CreatedKey], None]:
         """:meth:`create_many`, yielding each spec's :class:`BulkItem` as it finishes.
 
         Items come in completion order; ``item.index`` is the spec's position. Breaking
-        out early cancels the creates in flight (use ``contextlib.aclosing``).
+        out early cancels the creates in flight (use ``contextlib.aclosing``); with a
+        ``journal`` they stay in doubt and the next run reconciles them.
         """
+        if journal is not None:
+            return journaled_creates(
+                self,
+                specs,
+                journal,
+                prepare=spec_arguments,
+                body_of=lambda arguments: create_body(**arguments),  # checks it too
+                concurrency=concurrency,
+                on_progress=on_progress,
+                timeout=timeout,
+                retries=retries,
+            )
         return self._bulk(
             self.create, specs, _spec_call, "specs", concurrency, on_progress, timeout, retries
         )
