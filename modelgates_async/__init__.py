@@ -4,8 +4,11 @@
 ...     created = await mg.api_keys.create("Tenant 42", limit=50, limit_reset="monthly")
 """
 
-from modelgates_async._bulk import BulkItem, BulkResult, KeySpec, KeyUpdate
+from modelgates_async._bulk import BulkItem, BulkResult, KeySpec, KeyUpdate, partial_result_of
 from modelgates_async._client import DEFAULT_BASE_URL, AsyncModelGates
+from modelgates_async._hooks import RequestEvent, ResponseEvent, RetryEvent
+from modelgates_async._journal import JournalEntry, read_journal
+from modelgates_async._raw import RawResponse
 from modelgates_async._retry import RetryConfig
 from modelgates_async._sync import APIKeys, ModelGates
 from modelgates_async._types import NOT_GIVEN, NotGiven
@@ -20,10 +23,15 @@ from modelgates_async.errors import (
     BulkError,
     ClientClosedError,
     ConflictError,
+    CreatedKeyValidationError,
     InternalServerError,
     InvalidRequestError,
+    JournalError,
+    JournalMismatchError,
     ModelGatesError,
     NotFoundError,
+    NotStartedError,
+    OutcomeUnknownError,
     PaginationError,
     PermissionDeniedError,
     RateLimitError,
@@ -62,10 +70,14 @@ __all__ = [
     "ClientClosedError",
     "ConflictError",
     "CreatedKey",
+    "CreatedKeyValidationError",
     "CurrentKey",
     "FreeModelDailyRequests",
     "InternalServerError",
     "InvalidRequestError",
+    "JournalEntry",
+    "JournalError",
+    "JournalMismatchError",
     "KeyBudget",
     "KeySpec",
     "KeyUpdate",
@@ -74,14 +86,22 @@ __all__ = [
     "ModelGatesError",
     "NotFoundError",
     "NotGiven",
+    "NotStartedError",
+    "OutcomeUnknownError",
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitInfo",
+    "RawResponse",
+    "RequestEvent",
+    "ResponseEvent",
     "RetireMode",
     "RetryConfig",
+    "RetryEvent",
     "RotationError",
     "UsageError",
     "__version__",
+    "partial_result_of",
+    "read_journal",
     "usage_in_limit_window",
 ]

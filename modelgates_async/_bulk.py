@@ -7,56 +7,59 @@
   worker count *is* the bound: no task waits for a pooled connection it cannot get, and the
   client-wide :class:`~modelgates_async._ratelimit.AdaptiveLimiter` slows every worker
   after a 429.
-- :class:`BulkResult`: per input, its value or its exception; one failure never stops or
-  loses the others. :class:`BulkError` is what ``raise_for_errors()`` raises.
+- :class:`BulkResult` (``_results.py``): per input, its value or its exception; one failure
+  never stops or loses the others. :class:`BulkError` is what ``raise_for_errors()`` raises.
+- Interrupted (the task cancelled, ``asyncio.timeout``/``wait_for``, Ctrl-C), a run stops
+  starting calls, lets the calls already sent finish, then re-raises the interruption
+  itself with ``.partial_result`` (see ``_pool.py``, the worker pool).
 
 Nothing here logs a value: the values of ``create_many`` hold secrets.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import Any, TypeVar
 
 import attrs
 
+from modelgates_async._pool import MAX_REQUEUES, check_concurrency, run_prepared
+from modelgates_async._results import (
+    BulkItem,
+    BulkResult,
+    ProgressCallback,
+    attach_partial_result,
+    partial_result_of,
+)
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
-from modelgates_async.errors import BulkError, InvalidRequestError, RateLimitError
+from modelgates_async.errors import InvalidRequestError, RateLimitError
 from modelgates_async.models import LimitReset
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "MAX_REQUEUES",
     "BulkItem",
     "BulkResult",
     "KeySpec",
     "KeyUpdate",
     "ProgressCallback",
+    "attach_partial_result",
     "check_concurrency",
     "collect",
     "iter_bulk",
+    "partial_result_of",
     "requeue_rate_limited",
+    "run_prepared",
 ]
-
-logger = logging.getLogger("modelgates_async")
 
 T = TypeVar("T")
 P = TypeVar("P")
 
 DEFAULT_CONCURRENCY = 16
 """Calls in flight at once in a bulk run unless ``concurrency=`` says otherwise."""
-
-MAX_REQUEUES = 8
-"""How many times one input may go back into the queue after a 429 that outlasted the
-transport's own retries (see :func:`requeue_rate_limited`)."""
-
-ProgressCallback = Callable[[int, int, int], object]
-"""``on_progress(done, total, failed)``: called once at the start (done=0), then after each
-item finishes, in the event loop's thread."""
 
 
 @attrs.frozen
@@ -168,106 +171,6 @@ def _check_fields(given: Mapping[Any, Any], allowed: frozenset[str], what: str) 
         )
 
 
-@attrs.frozen
-class BulkItem(Generic[T]):
-    """What became of one input: ``value`` when ``ok``, else ``error``.
-
-    ``index`` is the input's position; ``input`` is the input as given.
-    """
-
-    index: int
-    input: Any
-    value: T | None = None
-    error: Exception | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the call succeeded."""
-        return self.error is None
-
-    def unwrap(self) -> T:
-        """The value, or raise the item's exception."""
-        if self.error is not None:
-            raise self.error
-        return cast(T, self.value)
-
-
-class BulkResult(Generic[T]):
-    """The outcome of a bulk run: one :class:`BulkItem` per input, in input order.
-
-    Iterate it, index it (``result[3].value``), count it (``succeeded``, ``failed``), or call
-    :meth:`raise_for_errors`. ``values`` are the successes' values, in input order.
-    """
-
-    __slots__ = ("_failed", "items")
-
-    def __init__(self, items: Iterable[BulkItem[T]]) -> None:
-        self.items: tuple[BulkItem[T], ...] = tuple(items)
-        self._failed = sum(1 for item in self.items if item.error is not None)
-
-    def __repr__(self) -> str:
-        # Counts only: the values of a create_many hold secrets (masked, but still).
-        return f"BulkResult(total={self.total}, succeeded={self.succeeded}, failed={self.failed})"
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __iter__(self) -> Iterator[BulkItem[T]]:
-        return iter(self.items)
-
-    @overload
-    def __getitem__(self, index: int) -> BulkItem[T]: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[BulkItem[T], ...]: ...
-    def __getitem__(self, index: int | slice) -> BulkItem[T] | tuple[BulkItem[T], ...]:
-        return self.items[index]
-
-    @property
-    def total(self) -> int:
-        """How many inputs there were."""
-        return len(self.items)
-
-    @property
-    def succeeded(self) -> int:
-        """How many inputs succeeded."""
-        return len(self.items) - self._failed
-
-    @property
-    def failed(self) -> int:
-        """How many inputs failed."""
-        return self._failed
-
-    @property
-    def ok(self) -> bool:
-        """True when every input succeeded."""
-        return self._failed == 0
-
-    @property
-    def values(self) -> list[T]:
-        """The values of the inputs that succeeded, in input order."""
-        return [cast(T, item.value) for item in self.items if item.error is None]
-
-    @property
-    def errors(self) -> list[BulkItem[T]]:
-        """The items that failed, in input order."""
-        return [item for item in self.items if item.error is not None]
-
-    def raise_for_errors(self) -> BulkResult[T]:
-        """Raise :class:`BulkError` if any input failed; else return this result."""
-        if self._failed:
-            raise BulkError(self)
-        return self
-
-
-def check_concurrency(concurrency: object) -> int:
-    """A positive integer bound on calls in flight."""
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise InvalidRequestError(
-            f"concurrency must be an integer >= 1, got {concurrency!r}", argument="concurrency"
-        )
-    return concurrency
-
-
 def _inputs(inputs: Iterable[Any], what: str) -> list[Any]:
     if isinstance(inputs, (str, bytes, Mapping)) or not isinstance(inputs, Iterable):
         raise InvalidRequestError(
@@ -276,31 +179,6 @@ def _inputs(inputs: Iterable[Any], what: str) -> list[Any]:
             argument=what,
         )
     return list(inputs)
-
-
-class _Progress:
-    __slots__ = ("callback", "done", "failed", "total")
-
-    def __init__(self, callback: ProgressCallback | None, total: int) -> None:
-        self.callback = callback
-        self.total = total
-        self.done = 0
-        self.failed = 0
-
-    def report(self, item: BulkItem[Any] | None) -> None:
-        if item is not None:
-            self.done += 1
-            self.failed += item.error is not None
-        callback = self.callback
-        if callback is None:
-            return
-        try:
-            callback(self.done, self.total, self.failed)
-        except Exception:
-            # A broken progress display must not cost the caller the results (the secrets
-            # of created keys): say so once, loudly, and carry on without it.
-            self.callback = None
-            logger.exception("on_progress raised; it is not called again in this bulk run")
 
 
 def requeue_rate_limited(retries: RetryConfig) -> Callable[[Exception], bool]:
@@ -338,64 +216,31 @@ async def iter_bulk(
     input fails without being sent (those items come first). Then ``concurrency`` workers
     call ``call``; an exception fails only its own item, except that an exception
     ``requeue`` accepts puts the item back at the end of the queue (at most
-    ``max_requeues`` times). Closing the iterator early cancels the calls still in flight.
+    ``max_requeues`` times). Closing the iterator early cancels the calls still in flight;
+    an interruption while it waits for them is handled as :func:`run_prepared` says.
     """
     check_concurrency(concurrency)
     items = _inputs(inputs, what)
-    progress = _Progress(on_progress, len(items))
-    progress.report(None)
-    pending: deque[tuple[int, Any, P]] = deque()
+    entries: list[tuple[int, Any, P]] = []
     refused: list[BulkItem[T]] = []
     for index, given in enumerate(items):
         try:
-            pending.append((index, given, prepare(given)))
+            entries.append((index, given, prepare(given)))
         except Exception as exc:
             refused.append(BulkItem(index, given, error=exc))
-    for item in refused:
-        progress.report(item)
-        yield item
-    if not pending:
-        return
-
-    finished: asyncio.Queue[BulkItem[T] | BaseException] = asyncio.Queue()
-
-    requeued: Counter[int] = Counter()
-
-    async def worker() -> None:
-        while pending:
-            index, given, payload = pending.popleft()
-            try:
-                value = await call(payload)
-            except Exception as exc:
-                if requeue is not None and requeued[index] < max_requeues and requeue(exc):
-                    requeued[index] += 1
-                    pending.append((index, given, payload))
-                    continue
-                finished.put_nowait(BulkItem(index, given, error=exc))
-            else:
-                finished.put_nowait(BulkItem(index, given, value=value))
-
-    def on_worker_done(task: asyncio.Task[None]) -> None:
-        # A worker ends early only on a BaseException (KeyboardInterrupt…): pass it on
-        # instead of waiting forever for items it will never finish.
-        if not task.cancelled() and task.exception() is not None:
-            finished.put_nowait(cast(BaseException, task.exception()))
-
-    count = len(pending)
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, count))]
-    for task in workers:
-        task.add_done_callback(on_worker_done)
-    try:
-        for _ in range(count):
-            outcome = await finished.get()
-            if isinstance(outcome, BaseException):
-                raise outcome
-            progress.report(outcome)
-            yield outcome
-    finally:
-        for task in workers:
-            task.cancel()
-        await asyncio.wait(workers)
+    run = run_prepared(
+        len(items),
+        refused,
+        entries,
+        call,
+        concurrency=concurrency,
+        on_progress=on_progress,
+        requeue=requeue,
+        max_requeues=max_requeues,
+    )
+    async with contextlib.aclosing(run):  # closing us closes it now, not at GC
+        async for item in run:
+            yield item
 
 
 async def collect(items: AsyncIterator[BulkItem[T]]) -> BulkResult[T]:

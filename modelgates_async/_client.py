@@ -5,15 +5,22 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import aiohttp
 from yarl import URL
 
+from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES, check_max_response_bytes
+from modelgates_async._headers import check_header_arguments
+from modelgates_async._hooks import EventHook, EventHooks
+from modelgates_async._network import SSLOption, mask_url, network_options
+from modelgates_async._options import copy_with_options
 from modelgates_async._retry import RetryConfig
+from modelgates_async._session import OwnedSession
 from modelgates_async._transport import Transport
+from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._validation import check_timeout
 from modelgates_async._version import __version__
 from modelgates_async.errors import ClientClosedError, InvalidRequestError, UsageError
@@ -43,7 +50,17 @@ class AsyncModelGates:
     attempt (seconds); ``retries`` says how failures are retried (see :class:`RetryConfig`
     for the bound on a whole call). ``http_referer``, ``app_title`` and ``app_categories``
     are sent as attribution headers. A ``session`` you pass in stays yours: it is used, never
-    closed. Use ``async with`` or call :meth:`aclose`.
+    closed; the session the client makes itself follows the event loop it is used from (a
+    second ``asyncio.run()`` gets a new one). ``max_response_bytes`` caps a response body
+    (decoded); a larger one fails with :class:`APIResponseValidationError`. Use
+    ``async with`` or call :meth:`aclose`.
+
+    Network: ``proxy`` is an ``http(s)://[user:password@]host:port`` proxy URL;
+    ``trust_env=True`` takes it from ``HTTPS_PROXY``/``HTTP_PROXY`` (``NO_PROXY`` honoured;
+    ``~/.netrc`` is never read); ``ssl`` is True (verify), False (do not) or an
+    ``ssl.SSLContext`` (your CA, a client certificate). ``event_hooks`` maps ``"request"``,
+    ``"response"`` and ``"retry"`` to lists of functions or coroutine functions, each called
+    with a record of every attempt (see :class:`RequestEvent`).
     """
 
     def __init__(
@@ -58,6 +75,11 @@ class AsyncModelGates:
         app_categories: str | Sequence[str] | None = None,
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        ssl: SSLOption = True,
+        event_hooks: Mapping[str, Iterable[EventHook]] | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV) or None
@@ -68,6 +90,7 @@ class AsyncModelGates:
             )
         if not isinstance(api_key, str) or not api_key.strip():
             raise InvalidRequestError("api_key must be a non-empty string", argument="api_key")
+        check_header_arguments(api_key, http_referer, app_title, app_categories, default_headers)
         if not isinstance(retries, RetryConfig):
             raise InvalidRequestError(
                 f"retries must be a RetryConfig, got {type(retries).__name__}", argument="retries"
@@ -77,12 +100,31 @@ class AsyncModelGates:
             base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         )
         self._timeout = check_timeout(timeout)
+        max_response_bytes = check_max_response_bytes(max_response_bytes)
         self._retries = retries
         self._session = session
         self._owns_session = session is None
+        self._own_session = OwnedSession()
         self._session_loop_checked = False
-        self._session_lock: asyncio.Lock | None = None
         self._closed = False
+        # What with_options() starts from (the key included: never shown, see __repr__).
+        self._options: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "retries": retries,
+            "http_referer": http_referer,
+            "app_title": app_title,
+            "app_categories": app_categories,
+            "default_headers": default_headers,
+            "session": session,
+            "max_response_bytes": max_response_bytes,
+            "proxy": proxy,
+            "trust_env": trust_env,
+            "ssl": ssl,
+            "event_hooks": event_hooks,
+        }
+        self._network = network_options(self.base_url, proxy, trust_env, ssl)
         headers = _build_headers(
             api_key, http_referer, app_title, app_categories, default_headers or {}
         )
@@ -90,13 +132,45 @@ class AsyncModelGates:
             base_url=self.base_url,
             headers=headers,
             get_session=self._get_session,
-            secrets=(api_key,),
+            secrets=(api_key, *self._network.secrets),
+            max_response_bytes=max_response_bytes,
+            proxy=self._network.proxy,
+            ssl=self._network.ssl,
         )
+        hooks = EventHooks(event_hooks, self._transport.redact)
+        self._transport.hooks = hooks if hooks else None
+        # Set by with_options(): the client whose session and limiter this copy uses.
+        self._parent: AsyncModelGates | None = None
         self.api_keys = AsyncAPIKeys(self)
 
     def __repr__(self) -> str:
+        proxy = self._network.proxy
+        shown = "" if proxy is None else f", proxy={mask_url(proxy)!r}"
         return (
-            f"AsyncModelGates(base_url={self.base_url!r}, api_key={mask_secret(self._api_key)!r})"
+            f"AsyncModelGates(base_url={self.base_url!r}, "
+            f"api_key={mask_secret(self._api_key)!r}{shown})"
+        )
+
+    def with_options(
+        self,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        event_hooks: Mapping[str, Iterable[EventHook]] | NotGiven | None = NOT_GIVEN,
+    ) -> AsyncModelGates:
+        """A copy of this client with other options, sharing its session and limiter.
+
+        Cheap (no connection is made). Options not given are this client's. Closing the
+        copy closes nothing of this client's; once this client is closed, the copy's calls
+        fail as this client's do.
+        """
+        return copy_with_options(
+            self,
+            timeout=timeout,
+            retries=retries,
+            default_headers=default_headers,
+            event_hooks=event_hooks,
         )
 
     @property
@@ -125,22 +199,19 @@ class AsyncModelGates:
         return self._closed
 
     async def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("This AsyncModelGates client is closed; create a new one.")
+        if self._parent is not None and self._owns_session:
+            return await self._parent._get_session()  # a with_options() copy
+        if self._owns_session:
+            owned = self._session = await self._own_session.get()
+            return owned
         session = self._session
         if session is not None and not session.closed:
             if self._session_loop_checked:
                 return session
             return self._check_session_loop(session)
-        if self._closed:
-            raise ClientClosedError("This AsyncModelGates client is closed; create a new one.")
-        if not self._owns_session:
-            raise ClientClosedError("The aiohttp session passed to AsyncModelGates is closed.")
-        # Created lazily inside the running loop: aiohttp binds a session to its loop.
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=256, enable_cleanup_closed=False),
-            raise_for_status=False,
-        )
-        self._session_loop_checked = True
-        return self._session
+        raise ClientClosedError("The aiohttp session passed to AsyncModelGates is closed.")
 
     def _check_session_loop(self, session: aiohttp.ClientSession) -> aiohttp.ClientSession:
         # A session passed in is bound to the loop it was made in; used from another loop,
@@ -163,15 +234,15 @@ class AsyncModelGates:
         """
         if not self._owns_session:
             return None
-        session, self._session = self._session, None
-        return session
+        self._session = None
+        return self._own_session.forget_after_fork()
 
     async def aclose(self) -> None:
         """Close the session this client created (a session passed in is left open)."""
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None and self._owns_session and not session.closed:
-            await session.close()
+        self._session = None
+        if self._owns_session:
+            await self._own_session.aclose()
 
     async def __aenter__(self) -> AsyncModelGates:
         if self._closed:

@@ -10,9 +10,13 @@ What the two guarantee:
   their coroutine to that thread and block on a lock of their own until it finishes.
   A call made *on* the loop thread (a callback calling back into the facade) would wait
   for itself forever, so it raises :class:`UsageError` (a ``RuntimeError``) instead.
-- Ctrl-C while a call waits cancels the coroutine on the loop, waits (bounded) for the
-  cancellation to finish, and re-raises ``KeyboardInterrupt``. The loop thread blocks the
-  usual process signals so that the kernel delivers them to a thread that can act on them.
+- Ctrl-C while a call waits cancels the coroutine on the loop, waits for the cancellation
+  to finish, and re-raises ``KeyboardInterrupt``. A bulk call winds down first (the calls it
+  sent finish, each bounded by its timeout) and its outcomes so far reach the caller as the
+  ``KeyboardInterrupt``'s ``.partial_result``. A second Ctrl-C stops that wait: the
+  coroutine is cancelled again and given ``CANCEL_GRACE`` seconds. The loop thread blocks
+  the usual process signals so that the kernel delivers them to a thread that can act on
+  them.
 - After ``os.fork()`` the child forgets the parent's loop and sessions *without touching
   them* (closing them would unregister the parent's sockets from the epoll set both
   processes share) and starts its own loop and sessions on first use.
@@ -45,6 +49,7 @@ from modelgates_async._loop_runtime import (
 from modelgates_async._loop_runtime import (
     _Runtime as _Runtime,
 )
+from modelgates_async._results import BulkResult, attach_partial_result, partial_result_of
 from modelgates_async.errors import ClientClosedError, UsageError
 
 __all__ = ["Portal", "loop_thread_id", "run"]
@@ -56,7 +61,7 @@ _runtime = runtime
 T = TypeVar("T")
 
 CANCEL_GRACE = 5.0
-"""Seconds a Ctrl-C waits for the cancelled coroutine to unwind before re-raising."""
+"""Seconds a second Ctrl-C waits for the cancelled coroutine to unwind before re-raising."""
 _HIDDEN_PREFIXES = (os.path.dirname(asyncio.__file__) + os.sep, __file__)
 _INTERRUPTIBLE_WAIT = sys.platform != "win32"  # POSIX lock waits wake up for signals
 
@@ -69,7 +74,16 @@ def loop_thread_id() -> int | None:
 class _Call:
     """One awaitable handed to the loop; the caller blocks on ``lock`` until it is done."""
 
-    __slots__ = ("awaitable", "cancelled", "done", "exc", "lock", "result", "task")
+    __slots__ = (
+        "awaitable",
+        "cancellation",
+        "cancelled",
+        "done",
+        "exc",
+        "lock",
+        "result",
+        "task",
+    )
 
     def __init__(self, awaitable: Awaitable[Any]) -> None:
         self.awaitable: Awaitable[Any] | None = awaitable
@@ -79,6 +93,7 @@ class _Call:
         self.result: Any = None
         self.exc: BaseException | None = None
         self.cancelled = False
+        self.cancellation: BaseException | None = None
         self.done = False
 
     def discard(self) -> None:
@@ -99,8 +114,9 @@ class _Call:
         # or SystemExit raised by the coroutine from stopping the loop thread.
         try:
             self.result = await awaitable
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as exc:
             self.cancelled = True
+            self.cancellation = exc  # may carry a bulk call's .partial_result
         except BaseException as exc:
             self.exc = exc
         finally:
@@ -117,6 +133,21 @@ class _Call:
             self.lock.release()
         else:
             self.task.cancel()
+
+    def cancel_again(self) -> None:
+        task = self.task
+        if task is not None and not self.done:
+            task.cancel()
+
+
+def _pass_on_outcomes(call: _Call, interrupt: BaseException) -> None:
+    """Give the caller's interrupt what the cancelled call kept: a bulk call's
+    ``.partial_result``, or its whole result when it finished as the interrupt came."""
+    result = partial_result_of(call.cancellation) or partial_result_of(call.exc)
+    if result is None and isinstance(call.result, BulkResult):
+        result = call.result
+    if result is not None:
+        attach_partial_result(interrupt, result)
 
 
 def _discard(awaitable: Awaitable[Any]) -> None:
@@ -180,8 +211,8 @@ class _Runner:
             _wait(call.lock)
         except BaseException as interrupt:
             # Mostly KeyboardInterrupt (or what another signal handler raised): cancel the
-            # coroutine and give it a moment to unwind (close its connection) before
-            # re-raising. A second Ctrl-C stops the wait.
+            # coroutine and wait for it to unwind (a bulk call lets the calls it sent
+            # finish) before re-raising. A second Ctrl-C stops the wait.
             try:
                 loop.call_soon_threadsafe(call.cancel)
             except RuntimeError:  # the loop was closed under us: interpreter exit
@@ -189,7 +220,15 @@ class _Runner:
                 if isinstance(interrupt, RuntimeError):
                     raise shut_down_error() from None
                 raise
-            call.lock.acquire(timeout=CANCEL_GRACE)
+            try:
+                _wait(call.lock)
+            except BaseException as again:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(call.cancel_again)
+                call.lock.acquire(timeout=CANCEL_GRACE)
+                _pass_on_outcomes(call, again)
+                raise
+            _pass_on_outcomes(call, interrupt)
             raise
         error = call.exc
         if error is not None:

@@ -20,6 +20,7 @@ import attrs
 from modelgates_async.errors import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     ModelGatesError,
     RateLimitError,
 )
@@ -35,10 +36,23 @@ DEFAULT_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
 
 
 def _non_negative(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if isinstance(value, bool) or not math.isfinite(value) or value < 0:
+    try:
+        finite = not isinstance(value, bool) and math.isfinite(value)
+    except OverflowError:  # an int too large to be a float (10**400)
+        finite = False
+    if not finite or value < 0:
         raise ValueError(
             f"RetryConfig.{attribute.name} must be a finite number >= 0, got {value!r}"
         )
+
+
+def _positive_or_none(_: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"RetryConfig.{attribute.name} must be a number or None, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"RetryConfig.{attribute.name} must be a finite number > 0, got {value!r}")
 
 
 def _positive_int(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
@@ -71,7 +85,12 @@ class RetryConfig:
       server provably did nothing (429; a connection never established). True retries it
       on 5xx and dropped connections too, at the risk of a second key.
 
-    The total time of one call is bounded by
+    - ``total_timeout``: a deadline (seconds) for the whole call — attempts, backoff and
+      ``Retry-After`` waits together. The last attempt's timeout is shortened to fit; a
+      wait that would end past it is not slept; past it, :class:`APITimeoutError` with
+      ``total_timeout`` set. None (the default) keeps the bound below.
+
+    Without ``total_timeout``, the total time of one call is bounded by
     ``attempts * timeout + (attempts - 1) * max(max_backoff, max_retry_after)``:
     with the defaults and ``timeout=30``, 3 × 30 + 2 × 30 = 150 seconds at the very most.
     """
@@ -83,6 +102,7 @@ class RetryConfig:
     statuses: frozenset[int] = attrs.field(default=DEFAULT_STATUSES, converter=_statuses)
     max_retry_after: float = attrs.field(default=30.0, validator=_non_negative)
     retry_non_idempotent: bool = False
+    total_timeout: float | None = attrs.field(default=None, validator=_positive_or_none)
 
     @classmethod
     def disabled(cls) -> RetryConfig:
@@ -92,7 +112,8 @@ class RetryConfig:
     def max_total_time(self, timeout: float) -> float:
         """The longest one call can take with this config and a per-attempt ``timeout``."""
         longest_wait = max(self.max_backoff, self.max_retry_after)
-        return self.attempts * timeout + (self.attempts - 1) * longest_wait
+        bound = self.attempts * timeout + (self.attempts - 1) * longest_wait
+        return bound if self.total_timeout is None else min(bound, self.total_timeout)
 
     def backoff(self, failures: int) -> float:
         """The wait after ``failures`` failed attempts when the server named none."""
@@ -169,6 +190,24 @@ async def sleep(seconds: float) -> None:
     await asyncio.sleep(0)  # still a point where the task yields and may be cancelled
 
 
+RetryCallback = Callable[[int, float, BaseException], Awaitable[None]]
+"""``on_retry(failed_attempt, wait, exception)``, awaited before each wait."""
+
+
+def total_timeout_error(
+    config: RetryConfig, method: str, path: str, attempts: int, last: BaseException | None
+) -> APITimeoutError:
+    """The error of a call that ran out of ``config.total_timeout``."""
+    exc = APITimeoutError(
+        f"{method} {path} did not finish within RetryConfig.total_timeout="
+        f"{config.total_timeout:g}s ({attempts} attempt(s); the last: {_describe(last)}).",
+        method=method,
+        path=path,
+    )
+    exc.total_timeout = config.total_timeout
+    return exc
+
+
 async def retry_after_first_failure(
     attempt: Callable[[], Awaitable[Any]],
     first_failure: ModelGatesError,
@@ -177,28 +216,57 @@ async def retry_after_first_failure(
     idempotent: bool,
     method: str,
     path: str,
+    deadline: float | None = None,
+    on_retry: RetryCallback | None = None,
 ) -> Any:
-    """Run the remaining attempts under tenacity, replaying the inline first failure."""
+    """Run the remaining attempts under tenacity, replaying the inline first failure.
+
+    ``deadline`` (the loop's clock) ends the call with :func:`total_timeout_error` instead
+    of a wait that would end past it; ``on_retry`` hears of each retry before its wait.
+    """
     # Imported on the first retry, not with the package: most programs never retry, and
     # tenacity is a sizeable share of ``import modelgates_async`` (see benchmarks/).
     from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
     pending: list[ModelGatesError] = [first_failure]
+    attempts = 1
+    # The failure after which the next wait would pass the deadline: the call ends there.
+    out_of_time: list[BaseException] = []
+    next_retry: list[tuple[int, float, BaseException]] = []
+    clock = asyncio.get_running_loop().time
 
     async def call() -> Any:
+        nonlocal attempts
         if pending:
             raise pending.pop()
+        if out_of_time:
+            last = out_of_time[0]
+            raise total_timeout_error(config, method, path, attempts, last) from last
+        attempts += 1
         return await attempt()
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         asked = server_wait(exc) if exc is not None else None
-        return asked if asked is not None else config.backoff(state.attempt_number)
+        seconds = asked if asked is not None else config.backoff(state.attempt_number)
+        if deadline is not None and exc is not None and clock() + seconds >= deadline:
+            out_of_time.append(exc)
+            return 0.0
+        return seconds
+
+    def should_retry(exc: BaseException) -> bool:
+        if isinstance(exc, APITimeoutError) and exc.total_timeout is not None:
+            return False
+        return is_retryable(exc, config, idempotent=idempotent)
 
     def before_sleep(state: RetryCallState) -> None:
+        if out_of_time:
+            return
+        exc = state.outcome.exception() if state.outcome else None
+        wait_s = state.next_action.sleep if state.next_action else 0.0
+        if on_retry is not None and exc is not None:
+            next_retry.append((state.attempt_number, wait_s, exc))
         if logger.isEnabledFor(logging.DEBUG):
-            exc = state.outcome.exception() if state.outcome else None
-            wait_s = state.next_action.sleep if state.next_action else 0.0
             logger.debug(
                 "%s %s failed (%s); retrying in %.3fs (attempt %d of %d)",
                 method,
@@ -209,11 +277,18 @@ async def retry_after_first_failure(
                 config.attempts,
             )
 
+    async def pause(seconds: float) -> None:
+        if out_of_time:
+            return
+        if next_retry and on_retry is not None:
+            await on_retry(*next_retry.pop())
+        await sleep(seconds)
+
     retrying = AsyncRetrying(
         stop=stop_after_attempt(config.attempts),
         wait=wait,
-        retry=retry_if_exception(lambda exc: is_retryable(exc, config, idempotent=idempotent)),
-        sleep=sleep,
+        retry=retry_if_exception(should_retry),
+        sleep=pause,
         before_sleep=before_sleep,
         reraise=True,
     )

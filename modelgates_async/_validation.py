@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+from modelgates_async._redact import looks_like_secret
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async.errors import InvalidRequestError
@@ -21,6 +22,7 @@ from modelgates_async.models import RETIRE_MODES, LimitReset, RetireMode, parse_
 
 __all__ = [
     "check_bool",
+    "check_encodable",
     "check_expires_at",
     "check_external",
     "check_hash",
@@ -42,10 +44,21 @@ __all__ = [
 # Characters that cannot change the URL path: no "/", "?", "#", "%", whitespace, "\\".
 _SAFE_HASH = re.compile(r"[A-Za-z0-9._~-]+")
 _RESET_VALUES = ", ".join(repr(r.value) for r in LimitReset)
+# Offsets beyond what any server counts (a 64-bit integer) are refused, not sent.
+_MAX_OFFSET = 2**63 - 1
 
 
 def _type_name(value: object) -> str:
     return type(value).__name__
+
+
+def _show(value: object) -> str:
+    """``repr(value)`` for a message, short; an integer too long to print is described."""
+    try:
+        text = repr(value)
+    except ValueError:  # int of more than 4300 digits
+        return f"an {_type_name(value)} too large to print"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_hash(value: Any, argument: str = "hash") -> str:
@@ -56,6 +69,13 @@ def check_hash(value: Any, argument: str = "hash") -> str:
         )
     if not value:
         raise InvalidRequestError(f"{argument} must not be empty", argument=argument)
+    if looks_like_secret(value):
+        # Never echoed: it is most likely a created key's secret, passed by mistake.
+        raise InvalidRequestError(
+            f"{argument} looks like a key's secret (sk-…), not its hash: pass the key's "
+            "hash (CreatedKey.data.hash, APIKey.hash); the secret was not sent",
+            argument=argument,
+        )
     if not _SAFE_HASH.fullmatch(value) or ".." in value or value == ".":
         raise InvalidRequestError(
             f"{argument} {value[:80]!r} is not a key hash: it may only contain letters, digits "
@@ -73,7 +93,30 @@ def check_name(value: Any, argument: str = "name") -> str:
         )
     if not value.strip():
         raise InvalidRequestError(f"{argument} must not be empty or blank", argument=argument)
+    return check_encodable(value, argument)
+
+
+def check_encodable(value: str, argument: str) -> str:
+    """A string that UTF-8 can encode (no lone surrogates such as ``"\\ud800"``)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequestError(
+            f"{argument} contains a character UTF-8 cannot encode (a lone surrogate "
+            f"{value[exc.start]!r} at index {exc.start})",
+            argument=argument,
+        ) from None
     return value
+
+
+def _as_float(value: int | float, argument: str) -> float:
+    """``float(value)``, or InvalidRequestError for an integer too large to be one."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise InvalidRequestError(
+            f"{argument} is too large to be a number (it exceeds 1.8e308)", argument=argument
+        ) from None
 
 
 def check_limit(value: Any, argument: str = "limit") -> float | int | None:
@@ -85,10 +128,12 @@ def check_limit(value: Any, argument: str = "limit") -> float | int | None:
             f"{argument} must be a number of USD or None, got {_type_name(value)}",
             argument=argument,
         )
-    if not math.isfinite(value):
-        raise InvalidRequestError(f"{argument} must be finite, got {value!r}", argument=argument)
+    if not math.isfinite(_as_float(value, argument)):
+        raise InvalidRequestError(
+            f"{argument} must be finite, got {_show(value)}", argument=argument
+        )
     if value < 0:
-        raise InvalidRequestError(f"{argument} must be >= 0, got {value!r}", argument=argument)
+        raise InvalidRequestError(f"{argument} must be >= 0, got {_show(value)}", argument=argument)
     return value
 
 
@@ -104,7 +149,7 @@ def check_limit_reset(value: Any, argument: str = "limit_reset") -> str | None:
         except ValueError:
             pass
     raise InvalidRequestError(
-        f"{argument} must be one of {_RESET_VALUES} or None, got {value!r}", argument=argument
+        f"{argument} must be one of {_RESET_VALUES} or None, got {_show(value)}", argument=argument
     )
 
 
@@ -119,8 +164,10 @@ def check_bool(value: Any, argument: str) -> bool:
 
 def check_optional_str(value: Any, argument: str) -> str | None:
     """A string or None."""
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
+    if isinstance(value, str):
+        return check_encodable(value, argument)
     raise InvalidRequestError(
         f"{argument} must be a string or None, got {_type_name(value)}", argument=argument
     )
@@ -136,7 +183,7 @@ def check_workspace_id(value: Any, argument: str = "workspace_id") -> str | None
         )
     if not value.strip():
         raise InvalidRequestError(f"{argument} must not be blank", argument=argument)
-    return value
+    return check_encodable(value, argument)
 
 
 def check_expires_at(value: Any, argument: str = "expires_at") -> str | None:
@@ -153,24 +200,30 @@ def check_expires_at(value: Any, argument: str = "expires_at") -> str | None:
                 "a naive datetime is ambiguous",
                 argument=argument,
             )
-        utc = value.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            utc = value.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # datetime.max at UTC-1 is past year 9999 in UTC
+            raise InvalidRequestError(
+                f"{argument} {value.isoformat()} is out of range once converted to UTC",
+                argument=argument,
+            ) from None
         return utc.isoformat() + "Z"
     if isinstance(value, str):
         if not value.endswith(("Z", "z", "+00:00")):
             raise InvalidRequestError(
                 f"{argument} string must be an ISO 8601 UTC timestamp ending in 'Z' or "
-                f"'+00:00', got {value!r}; pass an aware datetime to have it converted",
+                f"'+00:00', got {_show(value)}; pass an aware datetime to have it converted",
                 argument=argument,
             )
         try:
             parse_datetime(value)
         except ValueError:
             raise InvalidRequestError(
-                f"{argument} is not an ISO 8601 timestamp: {value!r}", argument=argument
+                f"{argument} is not an ISO 8601 timestamp: {_show(value)}", argument=argument
             ) from None
         if "T" not in value.upper():
             raise InvalidRequestError(
-                f"{argument} must include a time, got {value!r}", argument=argument
+                f"{argument} must include a time, got {_show(value)}", argument=argument
             )
         return value
     raise InvalidRequestError(
@@ -224,7 +277,9 @@ def check_offset(value: Any, argument: str = "offset") -> int:
             f"{argument} must be an integer, got {_type_name(value)}", argument=argument
         )
     if value < 0:
-        raise InvalidRequestError(f"{argument} must be >= 0, got {value}", argument=argument)
+        raise InvalidRequestError(f"{argument} must be >= 0, got {_show(value)}", argument=argument)
+    if value > _MAX_OFFSET:
+        raise InvalidRequestError(f"{argument} must be < 2**63", argument=argument)
     return value
 
 
@@ -234,11 +289,12 @@ def check_timeout(value: Any, argument: str = "timeout") -> float:
         raise InvalidRequestError(
             f"{argument} must be a number of seconds, got {_type_name(value)}", argument=argument
         )
-    if not math.isfinite(value) or value <= 0:
+    seconds = _as_float(value, argument)
+    if not math.isfinite(seconds) or seconds <= 0:
         raise InvalidRequestError(
-            f"{argument} must be a finite number > 0, got {value!r}", argument=argument
+            f"{argument} must be a finite number > 0, got {_show(value)}", argument=argument
         )
-    return float(value)
+    return seconds
 
 
 def check_retries(value: Any, argument: str = "retries") -> RetryConfig:
@@ -256,12 +312,13 @@ def check_threshold(value: Any, argument: str = "threshold") -> float:
         raise InvalidRequestError(
             f"{argument} must be a number, got {_type_name(value)}", argument=argument
         )
-    if not math.isfinite(value) or value <= 0:
+    share = _as_float(value, argument)
+    if not math.isfinite(share) or share <= 0:
         raise InvalidRequestError(
-            f"{argument} must be a finite number > 0 (1.0: at the limit), got {value!r}",
+            f"{argument} must be a finite number > 0 (1.0: at the limit), got {_show(value)}",
             argument=argument,
         )
-    return float(value)
+    return share
 
 
 def check_retire(value: Any, argument: str = "retire") -> RetireMode:
@@ -270,7 +327,7 @@ def check_retire(value: Any, argument: str = "retire") -> RetireMode:
         if value == mode and isinstance(value, str):
             return mode
     raise InvalidRequestError(
-        f"{argument} must be 'disable' or 'delete', got {value!r}", argument=argument
+        f"{argument} must be 'disable' or 'delete', got {_show(value)}", argument=argument
     )
 
 

@@ -7,9 +7,14 @@
     ├── APIConnectionError — no HTTP answer
     │   └── APITimeoutError (also TimeoutError)
     ├── APIResponseValidationError — a 2xx whose body is not what the spec says
+    │   └── CreatedKeyValidationError — … of a create: the key exists, .key is its secret
     ├── BulkError — BulkResult.raise_for_errors(); .result keeps every outcome
     ├── RotationError — rotate() stopped part-way; .stage, .new_key
     ├── PaginationError — iter() got a full page with no key it had not seen; .offset
+    ├── NotStartedError — a bulk run was interrupted before this input was sent
+    ├── OutcomeUnknownError — a bulk call was abandoned after it was sent
+    ├── JournalError — a bulk journal cannot be used (.path)
+    │   └── JournalMismatchError — the journal was written for other specs (.index)
     ├── ClientClosedError — a call on a closed client, or on a sync runtime that shut down
     ├── UsageError (also RuntimeError) — used in a way that cannot work: no API key, an
     │                                    aiohttp session of another loop, a sync call made
@@ -24,7 +29,13 @@
         └── InternalServerError 5xx
 
 No message, repr or attribute of these exceptions carries the API key or a created key's
-secret: the transport redacts them before an exception is built.
+secret: the transport redacts them before an exception is built, and every exception masks
+``sk-…``-shaped values in what it is given once more (``_redact``). One documented exception:
+``CreatedKeyValidationError.key`` keeps the secret of a key that was created (promise 1); it
+is an attribute only, never in ``str()`` or ``repr()``.
+
+An interrupted bulk call (``CancelledError``, ``KeyboardInterrupt``) carries every outcome so
+far as ``.partial_result`` (``modelgates_async._pool``, ``modelgates_async._loop``).
 """
 
 from __future__ import annotations
@@ -33,8 +44,10 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from modelgates_async._redact import REDACTOR, redact
+
 if TYPE_CHECKING:  # records are built from errors' module, never the other way at runtime
-    from modelgates_async._bulk import BulkResult
+    from modelgates_async._results import BulkResult
     from modelgates_async.models import CreatedKey
 
 __all__ = [
@@ -47,10 +60,15 @@ __all__ = [
     "BulkError",
     "ClientClosedError",
     "ConflictError",
+    "CreatedKeyValidationError",
     "InternalServerError",
     "InvalidRequestError",
+    "JournalError",
+    "JournalMismatchError",
     "ModelGatesError",
     "NotFoundError",
+    "NotStartedError",
+    "OutcomeUnknownError",
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -63,6 +81,7 @@ class ModelGatesError(Exception):
     """Base class of every error raised by modelgates-async."""
 
     def __init__(self, message: str) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
 
@@ -97,7 +116,13 @@ class APIConnectionError(ModelGatesError):
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):
-    """The request did not complete within its timeout."""
+    """The request did not complete within its timeout.
+
+    ``total_timeout`` is set (seconds) when the whole call ran out of
+    ``RetryConfig.total_timeout``, waits included; None when one attempt timed out.
+    """
+
+    total_timeout: float | None = None
 
     def __init__(
         self,
@@ -121,8 +146,8 @@ class APIResponseValidationError(ModelGatesError):
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.body = body
-        self.errors = errors
+        self.body = redact(body)
+        self.errors: tuple[str, ...] = redact(errors)
 
 
 class APIStatusError(ModelGatesError):
@@ -151,10 +176,10 @@ class APIStatusError(ModelGatesError):
         super().__init__(message)
         self.status = status
         self.code = code
-        self.metadata = metadata
-        self.user_id = user_id
-        self.headers: Mapping[str, str] = headers if headers is not None else {}
-        self.body = body
+        self.metadata: Mapping[str, Any] | None = redact(metadata)
+        self.user_id = redact(user_id)
+        self.headers: Mapping[str, str] = REDACTOR.headers(headers) if headers is not None else {}
+        self.body = redact(body)
         self.method = method
         self.path = path
 
@@ -260,3 +285,75 @@ class UsageError(ModelGatesError, RuntimeError):
     No API key, an aiohttp session that belongs to another event loop, or a call of the sync
     facade made on the facade's own event-loop thread (it would wait for itself forever).
     """
+
+
+# --- promise 1: outcomes that must not be lost ---------------------------------------------
+
+
+class CreatedKeyValidationError(APIResponseValidationError):
+    """A create (or a rotation's create) answered 2xx, so the key exists, but its record
+    does not match the schema (a new enum value, a null, a missing field).
+
+    The secret is not lost: ``key`` holds it and ``key_hash`` the key's hash when the body
+    named one (else None). ``str()``/``repr()`` never show the secret; store it, then fix or
+    delete the key. ``errors`` names the offending fields as for any validation error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str,
+        key_hash: str | None,
+        status: int,
+        errors: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, status=status, errors=errors)
+        self.key = key
+        self.key_hash = key_hash
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, key_hash={self.key_hash!r})"
+
+
+class NotStartedError(ModelGatesError):
+    """The error of a bulk input that was never sent: the run was interrupted first.
+
+    Found in the ``.partial_result`` of an interrupted bulk call; nothing was done for
+    this input, so running it again is safe.
+    """
+
+    def __init__(self, message: str = "Not started: the bulk run was interrupted first.") -> None:
+        super().__init__(message)
+
+
+class OutcomeUnknownError(ModelGatesError):
+    """The error of a bulk input whose call was sent but abandoned before its answer (a
+    second interruption, or the worker died). The call may have taken effect: for a
+    create, a key may exist whose secret never arrived — a journal resume finds and
+    deletes such an orphan."""
+
+    def __init__(
+        self, message: str = "Outcome unknown: the call was sent, then abandoned."
+    ) -> None:
+        super().__init__(message)
+
+
+class JournalError(ModelGatesError):
+    """A bulk journal cannot be used: unreadable, corrupt, readable by others, or in use
+    by another process. ``path`` names the file; nothing was sent."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class JournalMismatchError(JournalError):
+    """The journal was written for other specs than the ones given (another file, edited
+    or reordered specs). ``index`` is the first spec that differs (None when the count
+    differs first). Nothing was sent: resume with the specs of the journal, or start a
+    new journal."""
+
+    def __init__(self, message: str, *, path: str, index: int | None) -> None:
+        super().__init__(message, path=path)
+        self.index = index

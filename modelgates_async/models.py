@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
-from modelgates_async.errors import APIResponseValidationError
+from modelgates_async.errors import APIResponseValidationError, CreatedKeyValidationError
 
 if TYPE_CHECKING:
     import cattrs
@@ -332,13 +332,39 @@ def structure(data: Any, cls: type[T], *, status: int = 200, path: str = "$") ->
     """Build a record of ``cls`` from decoded JSON, or raise APIResponseValidationError."""
     try:
         return (_converters.get(False) or _converter(detailed=False)).structure(data, cls)
-    except Exception as exc:
-        errors = _describe_failure(data, cls, path)
-        raise APIResponseValidationError(
-            f"The response does not match the {cls.__name__} schema: " + "; ".join(errors),
+    except Exception:
+        pass
+    # Raised outside the except block, unchained: a conversion error may quote the value it
+    # refused (a date field echoing a secret); ``errors`` names the fields instead.
+    errors = _describe_failure(data, cls, path)
+    raise APIResponseValidationError(
+        f"The response does not match the {cls.__name__} schema: " + "; ".join(errors),
+        status=status,
+        errors=errors,
+    )
+
+
+def structure_created_key(body: Any, *, status: int = 201) -> CreatedKey:
+    """Build the :class:`CreatedKey` of a 2xx create, never losing its secret: when the
+    record does not validate but the body holds a secret, raise
+    :class:`CreatedKeyValidationError` carrying it (``.key``, masked in str/repr)."""
+    try:
+        return structure(body, CreatedKey, status=status)
+    except APIResponseValidationError as exc:
+        secret = body.get("key") if isinstance(body, dict) else None
+        if type(secret) is not str or not secret:
+            raise
+        data = body.get("data")
+        key_hash = data.get("hash") if isinstance(data, dict) else None
+        raise CreatedKeyValidationError(
+            f"{exc.message}. The key WAS created"
+            + (f" (hash {key_hash})" if type(key_hash) is str else "")
+            + ": its secret is in this error's .key; store it.",
+            key=secret,
+            key_hash=key_hash if type(key_hash) is str else None,
             status=status,
-            errors=errors,
-        ) from exc
+            errors=exc.errors,
+        ) from None
 
 
 def unstructure(record: object) -> Any:

@@ -11,8 +11,16 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
-from modelgates_async._bulk import BulkItem, ProgressCallback, iter_bulk, requeue_rate_limited
+from modelgates_async._bulk import (
+    BulkItem,
+    BulkResult,
+    ProgressCallback,
+    collect,
+    iter_bulk,
+    requeue_rate_limited,
+)
 from modelgates_async._retry import RetryConfig
+from modelgates_async._tracing import traced_bulk
 from modelgates_async._transport import Transport
 from modelgates_async._types import NotGiven
 from modelgates_async._validation import check_retries, check_timeout
@@ -110,6 +118,16 @@ class AsyncResource:
             what=what,
         ):
             yield item
+
+    async def _collect(
+        self, operation: str, items: AsyncGenerator[BulkItem[T], None]
+    ) -> BulkResult[T]:
+        """Gather a bulk call's items into a :class:`BulkResult`, inside the call's span.
+
+        ``operation`` (``"api_keys.create_many"``) names the parent span of the items' own
+        spans when tracing is on (see ``_tracing.traced_bulk``).
+        """
+        return await traced_bulk(operation, collect(items))
 
 
 def data_of(body: Any, cls: type[T]) -> T:

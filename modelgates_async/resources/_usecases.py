@@ -13,7 +13,6 @@ from modelgates_async._bulk import (
     BulkResult,
     ProgressCallback,
     check_concurrency,
-    collect,
     requeue_rate_limited,
 )
 from modelgates_async._retry import RetryConfig
@@ -22,6 +21,7 @@ from modelgates_async._validation import check_bool, check_hash, check_retire, c
 from modelgates_async.errors import (
     APIConnectionError,
     APIStatusError,
+    CreatedKeyValidationError,
     ModelGatesError,
     RotationError,
 )
@@ -129,6 +129,15 @@ class KeyUseCases(AsyncResource):
                 timeout=call_timeout,
                 retries=call_retries,
             )
+        except CreatedKeyValidationError as exc:
+            raise RotationError(
+                f"Created the replacement {exc.key_hash or '(hash not readable)'} but its "
+                f"record did not validate ({'; '.join(exc.errors)}). The old key {old.hash} "
+                "was not retired and still works. The new key's secret is in "
+                ".__cause__.key and nowhere else: store it.",
+                old_hash=old.hash,
+                stage="create",
+            ) from exc
         except ModelGatesError as exc:
             maybe = (
                 " It may have been created all the same (the server failed after receiving "
@@ -217,7 +226,8 @@ class KeyUseCases(AsyncResource):
         def prepare(key_hash: object) -> Arguments:
             return (check_hash(key_hash),), {"retire": retire}
 
-        return await collect(
+        return await self._collect(
+            "api_keys.rotate_many",
             self._bulk(
                 self.rotate,
                 hashes,
@@ -228,7 +238,7 @@ class KeyUseCases(AsyncResource):
                 timeout,
                 retries,
                 requeue=_requeue_rotation,
-            )
+            ),
         )
 
     async def over_limit(
@@ -295,7 +305,8 @@ class KeyUseCases(AsyncResource):
         def prepare(key: APIKey) -> Arguments:
             return (key.hash,), {"disabled": True}
 
-        return await collect(
+        return await self._collect(
+            "api_keys.disable_over_limit",
             self._bulk(
                 self.update,
                 found,
@@ -305,7 +316,7 @@ class KeyUseCases(AsyncResource):
                 on_progress,
                 call_timeout,
                 call_retries,
-            )
+            ),
         )
 
 

@@ -10,6 +10,7 @@ request bodies in ``_validation.py``.
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from datetime import datetime
 from functools import partial
@@ -22,12 +23,11 @@ from modelgates_async._bulk import (
     KeySpec,
     KeyUpdate,
     ProgressCallback,
-    collect,
     spec_arguments,
     update_arguments,
 )
+from modelgates_async._resume import journaled_creates
 from modelgates_async._retry import RetryConfig
-from modelgates_async._transport import redacting
 from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._validation import (
     check_bool,
@@ -39,9 +39,16 @@ from modelgates_async._validation import (
     update_body,
 )
 from modelgates_async.errors import APIResponseValidationError
-from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset, structure
-from modelgates_async.resources._base import Arguments, data_of
+from modelgates_async.models import (
+    APIKey,
+    CreatedKey,
+    CurrentKey,
+    LimitReset,
+    structure_created_key,
+)
+from modelgates_async.resources._base import Arguments, ClientSettings, data_of
 from modelgates_async.resources._paging import PAGE_SIZE, walk_pages
+from modelgates_async.resources._raw import AsyncAPIKeysWithRawResponse
 from modelgates_async.resources._usecases import KeyUseCases
 
 __all__ = ["PAGE_SIZE", "AsyncAPIKeys"]
@@ -56,9 +63,14 @@ class AsyncAPIKeys(KeyUseCases):
 
     Every method takes keyword-only ``timeout=`` (seconds per attempt) and ``retries=``
     (a :class:`RetryConfig`) that override the client's for that call.
+    ``with_raw_response.<endpoint>(...)`` returns the answer's status and headers too.
     """
 
-    __slots__ = ()
+    __slots__ = ("with_raw_response",)
+
+    def __init__(self, client: ClientSettings) -> None:
+        super().__init__(client)
+        self.with_raw_response = AsyncAPIKeysWithRawResponse(self)
 
     async def list(
         self,
@@ -139,6 +151,7 @@ class AsyncAPIKeys(KeyUseCases):
         ``external_user`` and ``external_api_key`` (≥ 32 characters; needs the user) are
         sent as ``"external"``; the external key is a secret, masked in every error.
         Not idempotent: retried by default only when the server provably did nothing.
+        A 2xx that does not validate raises :class:`CreatedKeyValidationError` (``.key``).
         """
         body = create_body(
             name,
@@ -151,12 +164,16 @@ class AsyncAPIKeys(KeyUseCases):
             external_user=external_user,
             external_api_key=external_api_key,
         )
-        external_secret = body.get("external", {}).get("api_key", "")
-        with redacting(external_secret):
-            response = await self._request(
-                "POST", "/keys", body=body, timeout=timeout, retries=retries, idempotent=False
-            )
-        return structure(response, CreatedKey, status=201)
+        response = await self._request(
+            "POST",
+            "/keys",
+            body=body,
+            timeout=timeout,
+            retries=retries,
+            idempotent=False,
+            secrets=(body.get("external", {}).get("api_key"),),
+        )
+        return structure_created_key(response, status=201)
 
     async def get(
         self,
@@ -241,6 +258,7 @@ class AsyncAPIKeys(KeyUseCases):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
+        journal: str | os.PathLike[str] | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[CreatedKey]:
@@ -250,15 +268,21 @@ class AsyncAPIKeys(KeyUseCases):
         result holds, in input order, each ``CreatedKey`` (its secret is returned only
         here) or the exception of that spec. ``on_progress(done, total, failed)`` is called
         at the start and after each spec.
+
+        ``journal=PATH`` (a 0600 file of intents and secrets) makes the run resumable: call
+        again with the same specs and journal (guide "Resuming bulk work"). Interrupted, the
+        ``CancelledError``/``KeyboardInterrupt`` carries ``.partial_result``.
         """
-        return await collect(
+        return await self._collect(
+            "api_keys.create_many",
             self.create_many_iter(
                 specs,
                 concurrency=concurrency,
                 on_progress=on_progress,
+                journal=journal,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def create_many_iter(
@@ -267,14 +291,28 @@ class AsyncAPIKeys(KeyUseCases):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
+        journal: str | os.PathLike[str] | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> AsyncGenerator[BulkItem[CreatedKey], None]:
         """:meth:`create_many`, yielding each spec's :class:`BulkItem` as it finishes.
 
         Items come in completion order; ``item.index`` is the spec's position. Breaking
-        out early cancels the creates in flight (use ``contextlib.aclosing``).
+        out early cancels the creates in flight (use ``contextlib.aclosing``); with a
+        ``journal`` they stay in doubt and the next run reconciles them.
         """
+        if journal is not None:
+            return journaled_creates(
+                self,
+                specs,
+                journal,
+                prepare=spec_arguments,
+                body_of=lambda arguments: create_body(**arguments),  # checks it too
+                concurrency=concurrency,
+                on_progress=on_progress,
+                timeout=timeout,
+                retries=retries,
+            )
         return self._bulk(
             self.create, specs, _spec_call, "specs", concurrency, on_progress, timeout, retries
         )
@@ -293,14 +331,15 @@ class AsyncAPIKeys(KeyUseCases):
         A change is a :class:`KeyUpdate`, a ``(hash, {"disabled": True, ...})`` pair, or a
         mapping with ``hash`` and ``update()``'s keyword names.
         """
-        return await collect(
+        return await self._collect(
+            "api_keys.update_many",
             self.update_many_iter(
                 changes,
                 concurrency=concurrency,
                 on_progress=on_progress,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def update_many_iter(
@@ -334,14 +373,15 @@ class AsyncAPIKeys(KeyUseCases):
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[bool]:
         """Delete each key, ``concurrency`` at a time; a key already gone fails alone (404)."""
-        return await collect(
+        return await self._collect(
+            "api_keys.delete_many",
             self.delete_many_iter(
                 hashes,
                 concurrency=concurrency,
                 on_progress=on_progress,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def delete_many_iter(
@@ -368,14 +408,15 @@ class AsyncAPIKeys(KeyUseCases):
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[APIKey]:
         """Fetch each key, ``concurrency`` at a time; an unknown hash fails alone (404)."""
-        return await collect(
+        return await self._collect(
+            "api_keys.get_many",
             self.get_many_iter(
                 hashes,
                 concurrency=concurrency,
                 on_progress=on_progress,
                 timeout=timeout,
                 retries=retries,
-            )
+            ),
         )
 
     def get_many_iter(

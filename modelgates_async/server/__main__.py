@@ -6,6 +6,8 @@ import argparse
 import logging
 from collections.abc import Sequence
 
+from .connections import DEFAULT_HEADER_TIMEOUT
+from .errors import ServerConfigError
 from .runner import serve
 
 __all__ = ["main"]
@@ -18,6 +20,26 @@ def _positive(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535; 0: any free one)")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the command line and serve."""
     parser = argparse.ArgumentParser(
@@ -25,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         description="Run a local ModelGates API-key management server.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port to bind (8080; 0: any)")
+    parser.add_argument("--port", type=_port, default=8080, help="port to bind (8080; 0: any)")
     parser.add_argument(
         "--management-key",
         default=None,
@@ -39,6 +61,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         metavar="N",
         help="answer 429 past N requests a second per key",
     )
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive,
+        default=DEFAULT_HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close connections whose request headers take longer ({DEFAULT_HEADER_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="answer 503 past N open connections (default: below the file descriptor limit)",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     if args.access_log:
@@ -51,7 +87,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             db=args.db,
             rate_limit=args.rate_limit,
             access_log=args.access_log,
+            header_timeout=args.header_timeout,
+            max_connections=args.max_connections,
         )
+    except ServerConfigError as exc:
+        parser.error(str(exc))  # exit status 2, like any other usage error
     except OSError as exc:
         parser.exit(1, f"{parser.prog}: cannot serve on {args.host}:{args.port}: {exc}\n")
 

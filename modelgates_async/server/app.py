@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -15,7 +15,14 @@ from .records import DEFAULT_WORKSPACE_ID, KeyRecord, hash_secret, mask_secret, 
 from .render import current_key_data, key_data, management_key_data
 from .state import ServerState
 from .usage import Windows
-from .validation import InvalidField, parse_body, parse_create, parse_list_query, parse_update
+from .validation import (
+    InvalidField,
+    check_text,
+    parse_body,
+    parse_create,
+    parse_list_query,
+    parse_update,
+)
 
 __all__ = ["MAX_BODY_BYTES", "PAGE_SIZE", "STATE_KEY", "create_app"]
 
@@ -31,10 +38,22 @@ def _bad_request(exc: InvalidField) -> ApiError:
     return ApiError(400, exc.message, None if exc.field is None else {"field": exc.field})
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()  # raises 413 past client_max_size
+async def _json_body(request: web.Request, state: ServerState) -> dict[str, Any]:
+    # A body dripped in slowly is cut off like late headers (nginx's client_body_timeout);
+    # read() raises 413 past client_max_size.
+    try:
+        raw = await asyncio.wait_for(request.read(), state.connections.header_timeout)
+    except asyncio.TimeoutError:
+        raise ApiError(408, "Request body not received in time") from None
     try:
         return parse_body(raw)
+    except InvalidField as exc:
+        raise _bad_request(exc) from None
+
+
+def _path_hash(request: web.Request) -> str:
+    try:
+        return check_text(request.match_info["hash"], "hash")
     except InvalidField as exc:
         raise _bad_request(exc) from None
 
@@ -50,7 +69,7 @@ class Handlers:
         return key_data(record, totals)
 
     def _record(self, request: web.Request) -> KeyRecord:
-        record = self.state.store.get(request.match_info["hash"])
+        record = self.state.store.get(_path_hash(request))
         if record is None:
             raise ApiError(404, "API key not found")
         return record
@@ -62,20 +81,23 @@ class Handlers:
             query = parse_list_query(request.query)
         except InvalidField as exc:
             raise _bad_request(exc) from None
+        now = self.state.now()
         records = self.state.store.list(
             workspace_id=query.workspace_id or DEFAULT_WORKSPACE_ID,
             include_disabled=query.include_disabled,
             offset=query.offset,
             limit=PAGE_SIZE,
+            active_at=None if query.include_expired else now,
         )
-        windows = Windows.at(self.state.now())
-        usage = self.state.store.usage
-        return json_response({"data": [key_data(r, usage(r.hash, windows)) for r in records]})
+        totals = self.state.store.usage_of([r.hash for r in records], Windows.at(now))
+        return json_response(
+            {"data": [key_data(r, t) for r, t in zip(records, totals, strict=True)]}
+        )
 
     async def create_key(self, request: web.Request) -> web.Response:
         """``POST /keys``: a new key; its secret is in the answer and nowhere else."""
         require_management(request, self.state)
-        body = await _json_body(request)
+        body = await _json_body(request, self.state)
         try:
             spec = parse_create(body)
         except InvalidField as exc:
@@ -95,6 +117,7 @@ class Handlers:
                 expires_at=spec.expires_at,
                 creator_user_id=spec.creator_user_id,
                 external_user=spec.external_user,
+                external_api_key_sha256=spec.external_api_key_sha256,
             )
             if self.state.store.insert(record):
                 break
@@ -108,21 +131,25 @@ class Handlers:
     async def update_key(self, request: web.Request) -> web.Response:
         """``PATCH /keys/{hash}``: only the fields present change; null clears."""
         require_management(request, self.state)
-        body = await _json_body(request)
+        body = await _json_body(request, self.state)
         try:
             changes = parse_update(body)
         except InvalidField as exc:
             raise _bad_request(exc) from None
         record = self._record(request)
-        record = dataclasses.replace(record, **changes, updated_at=self.state.now())
-        if not self.state.store.replace(record):
+        if changes.get("workspace_id") == record.workspace_id:
+            del changes["workspace_id"]  # moving a key where it is changes nothing
+            if not changes:
+                return json_response({"data": self._render(record)})
+        updated = self.state.store.update(record.hash, {**changes, "updated_at": self.state.now()})
+        if updated is None:
             raise ApiError(404, "API key not found")
-        return json_response({"data": self._render(record)})
+        return json_response({"data": self._render(updated)})
 
     async def delete_key(self, request: web.Request) -> web.Response:
         """``DELETE /keys/{hash}``."""
         require_management(request, self.state)
-        if not self.state.store.delete(request.match_info["hash"]):
+        if not self.state.store.delete(_path_hash(request)):
             raise ApiError(404, "API key not found")
         return json_response({"deleted": True})
 
@@ -135,8 +162,8 @@ class Handlers:
                 {"data": management_key_data(state.management_label, state.rate_limit)}
             )
         now = state.now()
-        record = dataclasses.replace(caller.record, last_used_at=now)
-        state.store.replace(record)
+        # Only last_used_at is written: a change another process just made stays.
+        record = state.store.update(caller.record.hash, {"last_used_at": now}) or caller.record
         totals = state.store.usage(record.hash, Windows.at(now))
         return json_response({"data": current_key_data(record, totals, now, state.rate_limit)})
 

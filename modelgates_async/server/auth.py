@@ -51,7 +51,7 @@ def authenticate(request: web.Request, state: ServerState) -> Caller:
         raise ApiError(401, "Invalid API key")
     if record.disabled:
         raise ApiError(401, "API key is disabled")
-    if record.expires_at is not None and record.expires_at <= state.now():
+    if record.expired(state.now()):
         raise ApiError(401, "API key has expired")
     return Caller(record)
 

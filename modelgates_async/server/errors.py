@@ -1,5 +1,5 @@
-"""The API's error body, ``{"error": {"code", "message", "metadata"}}``, and the exception
-that handlers raise to answer with one."""
+"""The API's error body, ``{"error": {"code", "message", "metadata"}}``, the exception that
+handlers raise to answer with one, and the error of a server that cannot start as configured."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["ApiError", "error_response", "json_response"]
+__all__ = ["ApiError", "ServerConfigError", "error_response", "json_response"]
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -17,7 +17,7 @@ JSON_CONTENT_TYPE = "application/json"
 def json_response(data: Any, status: int = 200) -> web.Response:
     """Answer ``data`` as compact JSON."""
     return web.Response(
-        body=json.dumps(data, separators=(",", ":")).encode(),
+        body=json.dumps(data, separators=(",", ":"), check_circular=False).encode(),
         status=status,
         content_type=JSON_CONTENT_TYPE,
         charset="utf-8",
@@ -57,3 +57,12 @@ class ApiError(Exception):
     def response(self) -> web.Response:
         """The error response to send."""
         return error_response(self.status, self.message, self.metadata, self.headers)
+
+
+class ServerConfigError(ValueError):
+    """The server cannot start with these options: a port out of range, a database file that
+    cannot be opened or is not SQLite, or a management key other than the database's.
+
+    The message says which option and why, and never holds a secret; the command line
+    prints it as a usage error (exit status 2).
+    """

@@ -13,6 +13,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from .auth import authenticate
 from .errors import ApiError, error_response
 from .faults import Fault
 from .state import ServerState
@@ -27,6 +28,10 @@ _MESSAGES = {
     404: "Not Found: no such route",
     405: "Method Not Allowed",
     413: "Request body too large (the limit is 1 MiB)",
+}
+# What an injected fault says by default: the spec's wording for the status.
+_FAULT_MESSAGES = {
+    409: "Conflict: the key was changed concurrently or cannot be moved (injected fault)",
 }
 
 
@@ -43,7 +48,8 @@ async def _apply_fault(request: web.Request, fault: Fault) -> web.StreamResponse
         return None
     headers = dict(fault.headers)
     if fault.body is None:
-        return error_response(fault.status, f"Injected fault: HTTP {fault.status}", None, headers)
+        message = _FAULT_MESSAGES.get(fault.status, f"Injected fault: HTTP {fault.status}")
+        return error_response(fault.status, message, None, headers)
     if isinstance(fault.body, str):
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         return web.Response(status=fault.status, text=fault.body, headers=headers)
@@ -55,11 +61,31 @@ async def _apply_fault(request: web.Request, fault: Fault) -> web.StreamResponse
     return response
 
 
+def _bucket(request: web.Request, state: ServerState) -> str:
+    """Rate-limit by the key a request authenticates as, however its header is spelled;
+    requests that authenticate as nobody share their client address's bucket."""
+    try:
+        caller = authenticate(request, state)
+    except ApiError:
+        return f"address:{request.remote or ''}"
+    return "management" if caller.record is None else f"key:{caller.record.hash}"
+
+
 def make_middleware(state: ServerState) -> Middleware:
     """Build the middleware for a server state."""
 
+    connections = state.connections
+
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        transport = request.transport
+        connections.request_started(transport)
+        try:
+            return await _guarded(request, handler)
+        finally:
+            connections.request_finished(transport)
+
+    async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             if (state.faults or state.limiter is not None) and not request.path.startswith(
                 CONTROL_PREFIX
@@ -71,8 +97,7 @@ def make_middleware(state: ServerState) -> Middleware:
                         if response is not None:
                             return response
                 if state.limiter is not None:
-                    bucket = request.headers.get("Authorization") or request.remote or ""
-                    wait = state.limiter.acquire(bucket)
+                    wait = state.limiter.acquire(_bucket(request, state))
                     if wait:
                         raise ApiError(
                             429,

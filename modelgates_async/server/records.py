@@ -48,7 +48,9 @@ def format_time(value: datetime | None) -> str | None:
     """Return an ISO 8601 UTC timestamp (``+00:00``), or None."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat()
+    if value.tzinfo is not timezone.utc:  # stored times are UTC already; skip the conversion
+        value = value.astimezone(timezone.utc)
+    return value.isoformat()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -69,3 +71,9 @@ class KeyRecord:
     creator_user_id: str | None = None
     external_user: str | None = None
     last_used_at: datetime | None = None
+    #: SHA-256 (hex) of the ``external.api_key`` given at creation; never shown by the API.
+    external_api_key_sha256: str | None = dataclasses.field(default=None, repr=False)
+
+    def expired(self, now: datetime) -> bool:
+        """Whether ``expires_at`` has passed at ``now`` (a key expiring at ``now`` has)."""
+        return self.expires_at is not None and self.expires_at <= now

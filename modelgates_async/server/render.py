@@ -38,22 +38,34 @@ def _usage_fields(totals: UsageTotals) -> dict[str, float]:
 
 def key_data(record: KeyRecord, totals: UsageTotals) -> dict[str, Any]:
     """Return the ``APIKey`` object of a record, with every required field."""
-    data: dict[str, Any] = {
+    # One literal, no helper calls: this runs for every key of every listed page.
+    return {
         "hash": record.hash,
         "name": record.name,
         "label": record.label,
         "disabled": record.disabled,
+        "limit": record.limit,
+        "limit_remaining": limit_remaining(
+            record.limit, totals, record.limit_reset, record.include_byok_in_limit
+        ),
+        "limit_reset": record.limit_reset,
+        "include_byok_in_limit": record.include_byok_in_limit,
+        "usage": totals.usage,
+        "usage_daily": totals.usage_daily,
+        "usage_weekly": totals.usage_weekly,
+        "usage_monthly": totals.usage_monthly,
+        "byok_usage": totals.byok_usage,
+        "byok_usage_daily": totals.byok_usage_daily,
+        "byok_usage_weekly": totals.byok_usage_weekly,
+        "byok_usage_monthly": totals.byok_usage_monthly,
+        "created_at": format_time(record.created_at),
+        "updated_at": format_time(record.updated_at),
+        "expires_at": format_time(record.expires_at),
+        "creator_user_id": record.creator_user_id,
+        "workspace_id": record.workspace_id,
+        "external_user": record.external_user,
+        "last_used_at": format_time(record.last_used_at),
     }
-    data.update(_limit_fields(record, totals))
-    data.update(_usage_fields(totals))
-    data["created_at"] = format_time(record.created_at)
-    data["updated_at"] = format_time(record.updated_at)
-    data["expires_at"] = format_time(record.expires_at)
-    data["creator_user_id"] = record.creator_user_id
-    data["workspace_id"] = record.workspace_id
-    data["external_user"] = record.external_user
-    data["last_used_at"] = format_time(record.last_used_at)
-    return data
 
 
 def _rate_limit(rate_limit: float | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -18,25 +18,19 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from modelgates_async._eventloop import new_event_loop, run
+
 from .app import create_app
 from .clock import Clock
+from .connections import DEFAULT_HEADER_TIMEOUT, GuardedTCPSite
+from .errors import ServerConfigError
 from .faults import Fault
 from .records import KeyRecord
 from .state import ServerState
 
-__all__ = ["AsyncLocalServer", "LocalServer", "new_event_loop", "serve"]
+__all__ = ["AsyncLocalServer", "LocalServer", "serve"]
 
 T = TypeVar("T")
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """Return a new event loop: uvloop's when it is installed, else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-    return loop
 
 
 def _url(host: str, port: int) -> str:
@@ -69,8 +63,18 @@ class _ServerHandle:
 
     @property
     def management_key(self) -> str:
-        """The management key that ``/keys`` needs."""
-        return self.state.management_key
+        """The management key that ``/keys`` needs.
+
+        Raises ``ServerConfigError`` for a database's key that this process was not given
+        (only its hash is kept).
+        """
+        key = self.state.management_key
+        if key is None:
+            raise ServerConfigError(
+                "management key: this server uses the one kept in its database, known here by "
+                "its hash only; pass management_key= to use it from code"
+            )
+        return key
 
     @property
     def clock(self) -> Clock:
@@ -108,11 +112,17 @@ class AsyncLocalServer(_ServerHandle):
         # No access log unless asked: it costs throughput, and clients are measured here.
         logging: dict[str, Any] = {} if self._access_log else {"access_log": None}
         runner = web.AppRunner(
-            create_app(self.state), handle_signals=False, shutdown_timeout=2.0, **logging
+            create_app(self.state),
+            handle_signals=False,
+            shutdown_timeout=2.0,
+            # After an answer to a request whose body never came, wait for the rest no
+            # longer than for headers (aiohttp's default is 10 s whatever the guard says).
+            lingering_time=self.state.connections.header_timeout,
+            **logging,
         )
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.host, self._requested_port, reuse_address=True)
+            site = GuardedTCPSite(runner, self.host, self._requested_port, self.state.connections)
             await site.start()
         except BaseException:
             await runner.cleanup()
@@ -293,15 +303,6 @@ class LocalServer(_ServerHandle):
         self._call(self.state.reset)
 
 
-def _run(main: Coroutine[Any, Any, None]) -> None:
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-    else:
-        uvloop.run(main)
-
-
 def serve(
     host: str = "127.0.0.1",
     port: int = 8080,
@@ -313,17 +314,34 @@ def serve(
     clock: Callable[[], datetime] | None = None,
     echo: Callable[[str], None] = print,
     on_started: Callable[[AsyncLocalServer], None] | None = None,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    max_connections: int | None = None,
 ) -> None:
     """Run a ModelGates server until Ctrl-C or SIGTERM (blocking).
 
-    The management key is ``management_key``, else env ``MODELGATES_MANAGEMENT_KEY``, else a
-    new one, printed once. ``db`` keeps keys in an SQLite file; ``rate_limit`` answers 429
-    past that many requests a second per key. ``echo`` receives the start-up lines;
-    ``on_started`` is called with the running server. Raises ``OSError`` if the address
-    cannot be bound.
+    The management key is ``management_key``, else env ``MODELGATES_MANAGEMENT_KEY``; with
+    neither, a new one, printed once — or, with a ``db`` used before, the one kept (as a hash)
+    in that database, which a key given must match. ``db`` keeps keys in an SQLite file;
+    ``rate_limit`` answers 429 past that many requests a second per key. ``echo`` receives
+    the start-up lines; ``on_started`` is called with the running server. Clients get
+    ``header_timeout`` seconds to send a request's headers, and at most ``max_connections``
+    connections are open at once (default: below the file descriptor limit).
+
+    Raises ``ServerConfigError`` for a port out of range, a ``db`` that cannot be opened or
+    is not SQLite, or a key other than the database's; ``OSError`` if the address cannot be
+    bound.
     """
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ServerConfigError(f"port: {port!r} is not a port number (0-65535; 0: any free one)")
     key = management_key or os.environ.get("MODELGATES_MANAGEMENT_KEY") or None
-    state = ServerState(management_key=key, db=db, rate_limit=rate_limit, clock=clock)
+    state = ServerState(
+        management_key=key,
+        db=db,
+        rate_limit=rate_limit,
+        clock=clock,
+        header_timeout=header_timeout,
+        max_connections=max_connections,
+    )
 
     started = False
 
@@ -343,17 +361,21 @@ def serve(
         if state.generated_management_key:
             # The one deliberate print of a secret: nobody else knows this key.
             echo(f"export MODELGATES_API_KEY={state.management_key}")
+        elif state.management_key is None:
+            echo(f"# MODELGATES_API_KEY: the management key kept in {db} (shown when created)")
         else:
             echo("# MODELGATES_API_KEY: the management key you gave")
-        if on_started is not None:
-            on_started(server)
         try:
+            if on_started is not None:
+                on_started(server)
             await stopped.wait()
         finally:
             await server.aclose()
 
+    # _eventloop.run picks the loop outside any `except ImportError`: an error raised while
+    # serving is not chained to "No module named 'uvloop'".
     try:
-        _run(main())
+        run(main())
     except KeyboardInterrupt:
         pass
     finally:

@@ -6,31 +6,62 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hmac
+import json
 import math
+import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .clock import Clock
+from .connections import DEFAULT_HEADER_TIMEOUT, ConnectionGuard
+from .errors import ServerConfigError
 from .faults import Fault, FaultInjector
+from .memory_store import MemoryStore
 from .ratelimit import RateLimiter
 from .records import KeyRecord, hash_secret, mask_secret, new_secret
 from .redact import install_redaction
-from .store import MemoryStore, SQLiteStore, Store
+from .sqlite_store import SQLiteStore
+from .store import Store
 from .usage import UsageEvent, to_micros
 
-__all__ = ["ServerState"]
+__all__ = ["MANAGEMENT_KEY_SETTING", "ServerState"]
+
+
+#: Where a store keeps the management key's SHA-256 and label (JSON).
+MANAGEMENT_KEY_SETTING = "management_key"
+
+
+def _open_store(db: str | Path) -> SQLiteStore:
+    path = Path(db)
+    if not path.parent.is_dir():
+        raise ServerConfigError(f"db: the folder {str(path.parent)!r} does not exist")
+    if path.is_dir():
+        raise ServerConfigError(f"db: {str(path)!r} is a folder, not a database file")
+    try:
+        return SQLiteStore(path)
+    except sqlite3.DatabaseError as exc:
+        raise ServerConfigError(
+            f"db: {str(path)!r} is not an SQLite database or cannot be opened ({exc})"
+        ) from None
 
 
 class ServerState:
     """The state of one server: pass it to ``create_app()`` or a runner.
 
-    ``management_key`` None generates one (see ``generated_management_key``); ``store`` None
-    keeps keys in memory unless ``db`` names an SQLite file; ``clock`` is a ``Clock`` or any
-    callable returning an aware UTC datetime; ``rate_limit`` is requests a second per key.
+    ``store`` None keeps keys in memory unless ``db`` names an SQLite file; ``clock`` is a
+    ``Clock`` or any callable returning an aware UTC datetime; ``rate_limit`` is requests a
+    second per key; ``header_timeout`` (seconds) and ``max_connections`` bound what slow or
+    numerous clients can hold (see ``ConnectionGuard``).
+
+    The management key is kept in the store, as a SHA-256 like every key, the first time a
+    store is used: ``management_key`` None generates one then (``generated_management_key``
+    is True: print it, nobody else knows it). On a store that has one already (an SQLite file
+    used before), ``management_key`` None keeps it — known by its hash only, so
+    ``management_key`` stays None — and a key that does not match it raises
+    ``ServerConfigError``.
     """
 
     def __init__(
@@ -41,21 +72,44 @@ class ServerState:
         db: str | Path | None = None,
         clock: Clock | Callable[[], datetime] | None = None,
         rate_limit: float | None = None,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        max_connections: int | None = None,
     ) -> None:
-        self.generated_management_key = not management_key
-        self.management_key: str = management_key or new_secret()
-        self._management_digest = bytes.fromhex(hash_secret(self.management_key))
-        self.management_label = mask_secret(self.management_key)
-        install_redaction(self.management_key)
         # A store passed in is the caller's to close; one made here is ours.
         self._owns_store = store is None
         if store is None:
-            store = SQLiteStore(db) if db is not None else MemoryStore()
+            store = _open_store(db) if db is not None else MemoryStore()
         self.store: Store = store
+        try:
+            self._adopt_management_key(management_key or None, db)
+        except BaseException:
+            self.close()
+            raise
         self.clock: Clock = clock if isinstance(clock, Clock) else Clock(clock)
         self.faults = FaultInjector()
         self.rate_limit = rate_limit
         self.limiter: RateLimiter | None = RateLimiter(rate_limit) if rate_limit else None
+        self.connections = ConnectionGuard(header_timeout, max_connections)
+
+    def _adopt_management_key(self, given: str | None, db: str | Path | None) -> None:
+        candidate = given or new_secret()
+        mine = {"sha256": hash_secret(candidate), "label": mask_secret(candidate)}
+        kept = json.loads(self.store.claim_setting(MANAGEMENT_KEY_SETTING, json.dumps(mine)))
+        if kept["sha256"] == mine["sha256"]:
+            self.management_key: str | None = candidate
+            self.generated_management_key = given is None
+            install_redaction(candidate)
+        elif given is not None:
+            where = f"the database {str(db)!r}" if db is not None else "this store"
+            raise ServerConfigError(
+                f"management key: {where} was set up with another management key; start it "
+                "with that key, or with none to keep it (the key given is not shown)"
+            )
+        else:
+            self.management_key = None
+            self.generated_management_key = False
+        self._management_digest = bytes.fromhex(kept["sha256"])
+        self.management_label: str = kept["label"]
 
     def is_management_digest(self, digest: bytes) -> bool:
         """Compare a presented token's SHA-256 with the management key's, in constant time."""
@@ -74,13 +128,11 @@ class ServerState:
         if not math.isfinite(amount) or amount < 0:
             raise ValueError("amount must be a finite, non-negative number")
         now = self.clock.now()
-        record = self.store.get(key_hash)
-        if record is None or not self.store.add_usage(
-            key_hash, UsageEvent(to_micros(now), float(amount), byok)
-        ):
+        if not self.store.add_usage(key_hash, UsageEvent(to_micros(now), float(amount), byok)):
             raise KeyError("no key with this hash")
-        record = dataclasses.replace(record, last_used_at=now)
-        self.store.replace(record)
+        record = self.store.update(key_hash, {"last_used_at": now})
+        if record is None:  # deleted by another process in between
+            raise KeyError("no key with this hash")
         return record
 
     def inject_fault(

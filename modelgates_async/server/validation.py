@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import re
@@ -13,9 +14,12 @@ from typing import Any
 from .usage import LIMIT_RESETS
 
 __all__ = [
+    "EXTERNAL_API_KEY_MIN_LENGTH",
+    "UPDATE_FIELDS",
     "CreateRequest",
     "InvalidField",
     "ListQuery",
+    "check_text",
     "parse_body",
     "parse_create",
     "parse_list_query",
@@ -28,6 +32,17 @@ _UTC_TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|z|\+00:00)"
 )
 _DIGITS = re.compile(r"[0-9]+")
+#: The fields ``PATCH /keys/{hash}`` accepts.
+UPDATE_FIELDS = (
+    "name",
+    "disabled",
+    "include_byok_in_limit",
+    "limit",
+    "limit_reset",
+    "workspace_id",
+)
+#: Shortest ``external.api_key`` the API accepts.
+EXTERNAL_API_KEY_MIN_LENGTH = 32
 #: Offsets beyond this list nothing anyway.
 MAX_OFFSET = 2**62
 
@@ -42,7 +57,7 @@ class InvalidField(ValueError):
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
-    """Decode a JSON object body."""
+    """Decode a JSON object body whose every string is valid Unicode."""
     if not raw.strip():
         raise InvalidField(None, "Request body is required")
     try:
@@ -51,7 +66,39 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         raise InvalidField(None, "Request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidField(None, "Request body must be a JSON object")
+    _check_encodable(body, None)
     return body
+
+
+def check_text(value: str, field: str | None) -> str:
+    """Refuse a string that UTF-8 cannot encode (a lone surrogate such as ``\\ud800``).
+
+    JSON escapes can spell one; SQLite would fail on it and the memory store would keep it, so
+    both stores answer the same 400 instead.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        where = f"{field} " if field else "The request "
+        raise InvalidField(
+            field, f"{where}contains a lone surrogate: strings must be valid Unicode"
+        ) from None
+    return value
+
+
+def _check_encodable(value: Any, field: str | None) -> None:
+    # Iterative: a deeply nested body must not exhaust the stack here either.
+    pending = [(value, field)]
+    while pending:
+        item, name = pending.pop()
+        if isinstance(item, str):
+            check_text(item, name)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                check_text(key, name)
+                pending.append((child, key if name is None else f"{name}.{key}"))
+        elif isinstance(item, list):
+            pending.extend((child, name) for child in item)
 
 
 def parse_utc_timestamp(value: str, field: str) -> datetime:
@@ -119,6 +166,34 @@ def _uuid(value: Any, field: str) -> str:
         raise InvalidField(field, f"{field} must be a UUID") from None
 
 
+def _external(value: Any) -> tuple[str, str | None]:
+    """Check ``external``: ``user`` (not blank) and an optional ``api_key`` (≥ 32 chars).
+
+    Returns the user and the SHA-256 of the API key. Messages never quote the key: it is a
+    partner's secret.
+    """
+    if not isinstance(value, dict):
+        raise InvalidField("external", "external must be an object with a user")
+    if "user" not in value:
+        raise InvalidField("external.user", "external.user is required")
+    user = value["user"]
+    if not isinstance(user, str):
+        raise InvalidField("external.user", "external.user must be a string")
+    if not user.strip():
+        raise InvalidField("external.user", "external.user must not be blank")
+    if "api_key" not in value:
+        return user, None
+    api_key = value["api_key"]
+    if not isinstance(api_key, str):
+        raise InvalidField("external.api_key", "external.api_key must be a string")
+    if len(api_key) < EXTERNAL_API_KEY_MIN_LENGTH:
+        raise InvalidField(
+            "external.api_key",
+            f"external.api_key must be at least {EXTERNAL_API_KEY_MIN_LENGTH} characters",
+        )
+    return user, hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
 def _nullable_str(value: Any, field: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise InvalidField(field, f"{field} must be a string or null")
@@ -137,6 +212,7 @@ class CreateRequest:
     creator_user_id: str | None
     workspace_id: str | None
     external_user: str | None
+    external_api_key_sha256: str | None
 
 
 def parse_create(body: dict[str, Any]) -> CreateRequest:
@@ -146,9 +222,7 @@ def parse_create(body: dict[str, Any]) -> CreateRequest:
     expires = body.get("expires_at")
     if expires is not None and not isinstance(expires, str):
         raise InvalidField("expires_at", "expires_at must be a string or null")
-    # OpenRouter's client may send {"external": {"user": ...}}; keep the user, as it does.
-    external = body.get("external")
-    user = external.get("user") if isinstance(external, dict) else None
+    user, api_key_sha256 = _external(body["external"]) if "external" in body else (None, None)
     return CreateRequest(
         name=_name(body["name"]),
         limit=_limit(body.get("limit")),
@@ -161,12 +235,18 @@ def parse_create(body: dict[str, Any]) -> CreateRequest:
         workspace_id=(
             _uuid(body["workspace_id"], "workspace_id") if "workspace_id" in body else None
         ),
-        external_user=user if isinstance(user, str) else None,
+        external_user=user,
+        external_api_key_sha256=api_key_sha256,
     )
 
 
 def parse_update(body: dict[str, Any]) -> dict[str, Any]:
-    """Check a patch body; return only the fields present (nulls kept: they clear)."""
+    """Check a patch body; return only the fields present (nulls kept: they clear).
+
+    A body with none of the accepted fields is refused, as the live API does.
+    """
+    if not any(field in body for field in UPDATE_FIELDS):
+        raise InvalidField(None, "No update fields provided")
     changes: dict[str, Any] = {}
     if "name" in body:
         changes["name"] = _name(body["name"])
@@ -178,6 +258,8 @@ def parse_update(body: dict[str, Any]) -> dict[str, Any]:
         changes["limit"] = _limit(body["limit"])
     if "limit_reset" in body:
         changes["limit_reset"] = _limit_reset(body["limit_reset"])
+    if "workspace_id" in body:
+        changes["workspace_id"] = _uuid(body["workspace_id"], "workspace_id")
     return changes
 
 
@@ -188,6 +270,7 @@ class ListQuery:
     offset: int
     include_disabled: bool
     workspace_id: str | None
+    include_expired: bool = False
 
 
 _TRUE = frozenset({"true", "1"})
@@ -203,13 +286,21 @@ def parse_list_query(query: Any) -> ListQuery:
             raise InvalidField("offset", "offset must be a non-negative integer")
         # Past any real store; also keeps huge numbers out of islice() and SQLite's int64.
         offset = MAX_OFFSET if len(raw_offset) > 18 else min(int(raw_offset), MAX_OFFSET)
-    include_disabled = False
-    raw_flag = query.get("include_disabled")
-    if raw_flag is not None:
-        flag = raw_flag.lower()
-        if flag not in _TRUE and flag not in _FALSE:
-            raise InvalidField("include_disabled", "include_disabled must be true or false")
-        include_disabled = flag in _TRUE
     raw_workspace = query.get("workspace_id")
     workspace = None if raw_workspace is None else _uuid(raw_workspace, "workspace_id")
-    return ListQuery(offset, include_disabled, workspace)
+    return ListQuery(
+        offset,
+        _flag(query, "include_disabled"),
+        workspace,
+        _flag(query, "include_expired"),
+    )
+
+
+def _flag(query: Any, name: str) -> bool:
+    raw = query.get(name)
+    if raw is None:
+        return False
+    flag = raw.lower()
+    if flag not in _TRUE and flag not in _FALSE:
+        raise InvalidField(name, f"{name} must be true or false")
+    return flag in _TRUE

@@ -372,6 +372,27 @@ def test_serve_on_a_taken_port_says_what_to_do() -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--port", "99999"], "99999 is not in the range"),
+        (["--port", "-1"], "-1 is not in the range"),
+        (["--port", "0", "--db", "{tmp}/missing/keys.db"], "does not exist"),
+        (["--port", "0", "--db", "{tmp}/not-sqlite.db"], "is not an SQLite database"),
+    ],
+)
+def test_serve_with_bad_options_is_a_usage_error(
+    tmp_path: Path, arguments: list[str], expected: str
+) -> None:
+    """A bad --port or --db is a one-line usage error (exit 2), never a traceback."""
+    (tmp_path / "not-sqlite.db").write_text("plain text, not a database\n")
+    argv = ["serve", *(a.replace("{tmp}", str(tmp_path)) for a in arguments)]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output
+
+
 def test_without_the_cli_extra_main_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,6 +8,10 @@ from typing import Any
 
 import pytest
 
+from modelgates_async.server import AsyncLocalServer
+
+from .helpers import Api
+
 BAD_CREATE_BODIES = [
     ({}, "name"),
     ({"name": ""}, "name"),
@@ -59,7 +63,7 @@ def assert_error(status: int, body: Any, expected: int) -> str:
 
 @pytest.mark.parametrize(("body", "field"), BAD_CREATE_BODIES)
 async def test_create_rejects_a_bad_field_with_400_naming_it(
-    api: Any, body: dict[str, Any], field: str
+    api: Api, body: dict[str, Any], field: str
 ) -> None:
     """Each create field rule answers 400 with the field in the message and metadata."""
     status, answer, _ = await api.call("POST", "/keys", json=body)
@@ -70,7 +74,7 @@ async def test_create_rejects_a_bad_field_with_400_naming_it(
 
 @pytest.mark.parametrize(("body", "field"), BAD_PATCH_BODIES)
 async def test_patch_rejects_a_bad_field_with_400_naming_it(
-    api: Any, body: dict[str, Any], field: str
+    api: Api, body: dict[str, Any], field: str
 ) -> None:
     """Each update field rule answers 400 naming the field, and the key is unchanged."""
     _, data = await api.create("k")
@@ -82,7 +86,7 @@ async def test_patch_rejects_a_bad_field_with_400_naming_it(
 @pytest.mark.parametrize(
     "literal", [b'{"name": "k", "limit": NaN}', b'{"name": "k", "limit": Infinity}']
 )
-async def test_non_finite_limit_literals_are_rejected(api: Any, literal: bytes) -> None:
+async def test_non_finite_limit_literals_are_rejected(api: Api, literal: bytes) -> None:
     """NaN and Infinity (which Python's json accepts) are not valid limits: 400."""
     status, answer, _ = await api.call(
         "POST", "/keys", data=literal, auth=f"Bearer {api.management_key}"
@@ -92,7 +96,7 @@ async def test_non_finite_limit_literals_are_rejected(api: Any, literal: bytes) 
 
 @pytest.mark.parametrize("raw", [b"", b"{not json", b"[1, 2]", b'"name"', b"\xff\xfe", b"null"])
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
-async def test_a_body_that_is_not_a_json_object_is_400(api: Any, raw: bytes, method: str) -> None:
+async def test_a_body_that_is_not_a_json_object_is_400(api: Api, raw: bytes, method: str) -> None:
     """Empty, malformed, non-object or non-UTF-8 bodies answer 400."""
     _, data = await api.create("k")
     path = "/keys" if method == "POST" else f"/keys/{data['hash']}"
@@ -100,7 +104,7 @@ async def test_a_body_that_is_not_a_json_object_is_400(api: Any, raw: bytes, met
     assert_error(status, answer, 400)
 
 
-async def test_unknown_fields_are_ignored(api: Any) -> None:
+async def test_unknown_fields_are_ignored(api: Api) -> None:
     """Fields the spec does not name do not fail a request."""
     status, body, _ = await api.call("POST", "/keys", json={"name": "k", "colour": "blue"})
     assert status == 201
@@ -118,7 +122,7 @@ async def test_unknown_fields_are_ignored(api: Any) -> None:
     ],
 )
 async def test_list_rejects_bad_query_parameters(
-    api: Any, params: dict[str, str], field: str
+    api: Api, params: dict[str, str], field: str
 ) -> None:
     """offset, include_disabled and workspace_id are checked: 400 naming the parameter."""
     status, answer, _ = await api.call("GET", "/keys", params=params)
@@ -130,7 +134,7 @@ async def test_list_rejects_bad_query_parameters(
 )
 @pytest.mark.parametrize(("method", "path"), [("GET", "/keys"), ("GET", "/key")])
 async def test_missing_or_malformed_authorization_is_401(
-    api: Any, auth: str, method: str, path: str
+    api: Api, auth: str, method: str, path: str
 ) -> None:
     """No Authorization header, or one that is not 'Bearer <key>', answers 401."""
     status, answer, _ = await api.call(method, path, auth=auth)
@@ -138,14 +142,14 @@ async def test_missing_or_malformed_authorization_is_401(
 
 
 @pytest.mark.parametrize("path", ["/keys", "/key"])
-async def test_an_unknown_key_is_401(api: Any, path: str) -> None:
+async def test_an_unknown_key_is_401(api: Api, path: str) -> None:
     """A well-formed but unknown key answers 401, without echoing the key."""
     wrong = "sk-mg-v1-" + "f" * 64
     status, answer, _ = await api.call("GET", path, key=wrong)
     assert wrong not in assert_error(status, answer, 401)
 
 
-async def test_a_disabled_key_is_401(api: Any) -> None:
+async def test_a_disabled_key_is_401(api: Api) -> None:
     """A disabled key cannot call GET /key."""
     secret, data = await api.create("k")
     await api.call("PATCH", f"/keys/{data['hash']}", json={"disabled": True})
@@ -154,7 +158,7 @@ async def test_a_disabled_key_is_401(api: Any) -> None:
 
 
 async def test_an_expired_key_is_401_once_the_clock_passes_expires_at(
-    api: Any, server: Any
+    api: Api, server: AsyncLocalServer
 ) -> None:
     """A key works until expires_at and answers 401 from then on."""
     server.clock.set(datetime(2030, 1, 1, tzinfo=timezone.utc))
@@ -177,7 +181,7 @@ async def test_an_expired_key_is_401_once_the_clock_passes_expires_at(
     ],
 )
 async def test_a_regular_key_on_the_keys_endpoints_is_403(
-    api: Any, method: str, path: str, body: Any
+    api: Api, method: str, path: str, body: Any
 ) -> None:
     """Keys created through the API are not management keys: 403 on every /keys route."""
     secret, data = await api.create("regular")
@@ -191,7 +195,7 @@ async def test_a_regular_key_on_the_keys_endpoints_is_403(
 @pytest.mark.parametrize(
     ("method", "body"), [("GET", None), ("PATCH", {"name": "x"}), ("DELETE", None)]
 )
-async def test_an_unknown_hash_is_404(api: Any, method: str, body: Any) -> None:
+async def test_an_unknown_hash_is_404(api: Api, method: str, body: Any) -> None:
     """GET, PATCH and DELETE of a hash nobody has answer 404."""
     status, answer, _ = await api.call(method, "/keys/" + "0" * 64, json=body)
     assert_error(status, answer, 404)
@@ -200,7 +204,7 @@ async def test_an_unknown_hash_is_404(api: Any, method: str, body: Any) -> None:
 @pytest.mark.parametrize(
     "path", ["/", "/api/v1", "/api/v1/keys/a/b", "/api/v2/keys", "/api/v1/credits"]
 )
-async def test_an_unknown_route_is_404_json(api: Any, path: str) -> None:
+async def test_an_unknown_route_is_404_json(api: Api, path: str) -> None:
     """Routes the API does not have answer 404 in the error shape."""
     status, answer, _ = await api.call("GET", path, base=api.server.url)
     assert_error(status, answer, 404)
@@ -210,7 +214,7 @@ async def test_an_unknown_route_is_404_json(api: Any, path: str) -> None:
     ("method", "path"),
     [("PUT", "/keys"), ("DELETE", "/keys"), ("POST", "/keys/abc"), ("POST", "/key")],
 )
-async def test_a_wrong_method_is_405_json_with_allow(api: Any, method: str, path: str) -> None:
+async def test_a_wrong_method_is_405_json_with_allow(api: Api, method: str, path: str) -> None:
     """A known route with a method it lacks answers 405 with an Allow header."""
     status, answer, headers = await api.call(method, path)
     assert_error(status, answer, 405)
@@ -218,7 +222,7 @@ async def test_a_wrong_method_is_405_json_with_allow(api: Any, method: str, path
 
 
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
-async def test_a_body_over_1_mib_is_413_json(api: Any, method: str) -> None:
+async def test_a_body_over_1_mib_is_413_json(api: Api, method: str) -> None:
     """Request bodies larger than 1 MiB answer 413 in the error shape."""
     _, data = await api.create("k")
     path = "/keys" if method == "POST" else f"/keys/{data['hash']}"
@@ -227,7 +231,7 @@ async def test_a_body_over_1_mib_is_413_json(api: Any, method: str) -> None:
     assert_error(status, answer, 413)
 
 
-async def test_a_body_just_under_1_mib_is_accepted(api: Any) -> None:
+async def test_a_body_just_under_1_mib_is_accepted(api: Api) -> None:
     """The 1 MiB limit is on the body size, not lower."""
     body = b'{"name": "k", "pad": "' + b"x" * (1024 * 1024 - 40) + b'"}'
     status, _, _ = await api.call("POST", "/keys", data=io.BytesIO(body))
@@ -235,7 +239,7 @@ async def test_a_body_just_under_1_mib_is_accepted(api: Any) -> None:
 
 
 async def test_an_unexpected_exception_is_a_500_in_the_error_shape(
-    api: Any, server: Any, monkeypatch: pytest.MonkeyPatch
+    api: Api, server: AsyncLocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bug in a handler answers 500 JSON rather than aiohttp's HTML page."""
 
@@ -247,7 +251,7 @@ async def test_an_unexpected_exception_is_a_500_in_the_error_shape(
     assert_error(status, answer, 500)
 
 
-async def test_no_secret_reaches_the_logs(api: Any, caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_secret_reaches_the_logs(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     """Neither the management key nor a created secret appears in any log record."""
     caplog.set_level("DEBUG")
     secret, data = await api.create("k")
@@ -261,7 +265,7 @@ async def test_no_secret_reaches_the_logs(api: Any, caplog: pytest.LogCaptureFix
 
 
 async def test_a_malformed_header_with_a_key_is_logged_redacted(
-    server: Any, caplog: pytest.LogCaptureFixture
+    server: AsyncLocalServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     """aiohttp logs an unparsable request raw; the key in it is masked in the log."""
     import asyncio

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 import pytest
 
-from modelgates_async.server import Fault, RateLimiter
+from modelgates_async.server import AsyncLocalServer, Fault, RateLimiter
+
+from .helpers import Api
 
 
-async def test_status_fault_answers_the_next_n_matching_requests(api: Any, server: Any) -> None:
+async def test_status_fault_answers_the_next_n_matching_requests(
+    api: Api, server: AsyncLocalServer
+) -> None:
     """A 503 fault for GET /keys* hits exactly `times` requests, then the real answer."""
     server.inject_fault("/keys*", method="GET", status=503, times=2)
     statuses = [(await api.call("GET", "/keys"))[0] for _ in range(3)]
     assert statuses == [503, 503, 200]
 
 
-async def test_fault_body_is_in_the_error_shape(api: Any, server: Any) -> None:
+async def test_fault_body_is_in_the_error_shape(api: Api, server: AsyncLocalServer) -> None:
     """A status fault without a body answers {"error": {"code": status, ...}}."""
     server.inject_fault("/api/v1/keys", status=500)
     status, body, _ = await api.call("GET", "/keys")
@@ -25,7 +27,7 @@ async def test_fault_body_is_in_the_error_shape(api: Any, server: Any) -> None:
     assert body["error"]["code"] == 500
 
 
-async def test_429_fault_carries_retry_after(api: Any, server: Any) -> None:
+async def test_429_fault_carries_retry_after(api: Api, server: AsyncLocalServer) -> None:
     """Headers given to a fault (Retry-After) reach the client with the status."""
     server.inject_fault("/keys*", status=429, headers={"Retry-After": "2"})
     status, body, headers = await api.call("POST", "/keys", json={"name": "x"})
@@ -35,7 +37,7 @@ async def test_429_fault_carries_retry_after(api: Any, server: Any) -> None:
     assert server.state.store.count() == 0
 
 
-async def test_fault_with_a_text_body(api: Any, server: Any) -> None:
+async def test_fault_with_a_text_body(api: Api, server: AsyncLocalServer) -> None:
     """A string body is sent as is, e.g. a proxy's HTML error page."""
     server.inject_fault("/key", status=502, body="<html>bad gateway</html>",
                         headers={"Content-Type": "text/html"})  # fmt: skip
@@ -45,7 +47,7 @@ async def test_fault_with_a_text_body(api: Any, server: Any) -> None:
         assert await response.text() == "<html>bad gateway</html>"
 
 
-async def test_faults_match_method_and_exact_path(api: Any, server: Any) -> None:
+async def test_faults_match_method_and_exact_path(api: Api, server: AsyncLocalServer) -> None:
     """A fault on POST /keys leaves GET /keys and GET /key alone, and waits for its match."""
     server.inject_fault("/api/v1/keys", method="post", status=500)
     assert (await api.call("GET", "/keys"))[0] == 200
@@ -54,14 +56,16 @@ async def test_faults_match_method_and_exact_path(api: Any, server: Any) -> None
     assert (await api.call("POST", "/keys", json={"name": "x"}))[0] == 201
 
 
-async def test_faults_apply_in_the_order_queued(api: Any, server: Any) -> None:
+async def test_faults_apply_in_the_order_queued(api: Api, server: AsyncLocalServer) -> None:
     """Two queued faults for the same route answer one after the other."""
     server.inject_fault("/keys", status=500)
     server.inject_fault("/keys", status=503)
     assert [(await api.call("GET", "/keys"))[0] for _ in range(3)] == [500, 503, 200]
 
 
-async def test_delay_fault_answers_normally_after_waiting(api: Any, server: Any) -> None:
+async def test_delay_fault_answers_normally_after_waiting(
+    api: Api, server: AsyncLocalServer
+) -> None:
     """A delay-only fault slows the request down but still answers the real response."""
     server.inject_fault("/key", delay=0.02)
     status, body, _ = await api.call("GET", "/key")
@@ -70,13 +74,13 @@ async def test_delay_fault_answers_normally_after_waiting(api: Any, server: Any)
     assert not server.state.faults
 
 
-async def test_delay_with_status(api: Any, server: Any) -> None:
+async def test_delay_with_status(api: Api, server: AsyncLocalServer) -> None:
     """delay and status together: wait, then answer the status."""
     server.inject_fault("/key", delay=0.01, status=504)
     assert (await api.call("GET", "/key"))[0] == 504
 
 
-async def test_drop_fault_closes_the_connection_without_an_answer(server: Any) -> None:
+async def test_drop_fault_closes_the_connection_without_an_answer(server: AsyncLocalServer) -> None:
     """drop=True hangs up: the client sees a disconnect, the next request is answered."""
     # aiohttp retries an idempotent request once on a disconnect: drop both attempts.
     server.inject_fault("/keys*", drop=True, times=2)
@@ -90,7 +94,7 @@ async def test_drop_fault_closes_the_connection_without_an_answer(server: Any) -
             assert response.status == 200
 
 
-async def test_drop_fault_on_create_stores_nothing(server: Any, api: Any) -> None:
+async def test_drop_fault_on_create_stores_nothing(server: AsyncLocalServer, api: Api) -> None:
     """A dropped create never reached the handler: no key is stored."""
     server.inject_fault("/keys", method="POST", drop=True)
     connector = aiohttp.TCPConnector(force_close=True)
@@ -104,7 +108,9 @@ async def test_drop_fault_on_create_stores_nothing(server: Any, api: Any) -> Non
     assert server.state.store.count() == 0
 
 
-async def test_fault_control_endpoint_queues_lists_and_clears(api: Any, server: Any) -> None:
+async def test_fault_control_endpoint_queues_lists_and_clears(
+    api: Api, server: AsyncLocalServer
+) -> None:
     """POST /_emulator/faults queues, GET lists, DELETE clears; control routes are exempt."""
     base = server.url + "/_emulator"
     fault = {"path": "/api/v1/keys*", "method": "GET", "status": 429, "times": 3,
@@ -124,7 +130,9 @@ async def test_fault_control_endpoint_queues_lists_and_clears(api: Any, server: 
     assert status == 400
 
 
-async def test_a_catch_all_fault_spares_the_control_endpoints(api: Any, server: Any) -> None:
+async def test_a_catch_all_fault_spares_the_control_endpoints(
+    api: Api, server: AsyncLocalServer
+) -> None:
     """Faults never hit /_emulator/, so a test can always clean up."""
     server.inject_fault("*", status=500, times=5)
     status, _, _ = await api.call("POST", "/reset", base=server.url + "/_emulator")
@@ -141,7 +149,7 @@ def test_a_fault_needs_something_to_do() -> None:
     assert Fault("keys/*", status=500).path == "/api/v1/keys/*"
 
 
-async def test_reset_clears_faults_keys_and_clock(api: Any, server: Any) -> None:
+async def test_reset_clears_faults_keys_and_clock(api: Api, server: AsyncLocalServer) -> None:
     """reset() forgets queued faults, every key and any clock change."""
     await api.create("k")
     server.inject_fault("/keys", status=500)
@@ -164,7 +172,7 @@ class FakeTime:
 
 
 async def test_rate_limit_answers_429_with_retry_after_past_n_per_second(
-    api: Any, server: Any
+    api: Api, server: AsyncLocalServer
 ) -> None:
     """With a limit of 3/s a key's 4th request in the same instant gets 429 + Retry-After."""
     clock = FakeTime()
@@ -179,7 +187,7 @@ async def test_rate_limit_answers_429_with_retry_after_past_n_per_second(
     assert (await api.call("GET", "/key"))[0] == 200
 
 
-async def test_rate_limit_is_per_key(api: Any, server: Any) -> None:
+async def test_rate_limit_is_per_key(api: Api, server: AsyncLocalServer) -> None:
     """Another key has its own bucket."""
     secret, _ = await api.create("other")
     server.state.limiter = RateLimiter(1, monotonic=FakeTime())
@@ -189,7 +197,7 @@ async def test_rate_limit_is_per_key(api: Any, server: Any) -> None:
 
 
 @pytest.mark.parametrize("state_options", [{"rate_limit": 2}])
-async def test_rate_limit_option_is_wired_in(api: Any, server: Any) -> None:
+async def test_rate_limit_option_is_wired_in(api: Api, server: AsyncLocalServer) -> None:
     """ServerState(rate_limit=N) turns the limiter on and /key reports it."""
     assert server.state.limiter is not None
     assert server.state.limiter.rate == 2

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from modelgates_async.server import DEFAULT_WORKSPACE_ID
+from modelgates_async.server import DEFAULT_WORKSPACE_ID, AsyncLocalServer
+
+from .helpers import Api
 
 APIKEY_FIELDS = {
     "hash", "name", "label", "disabled", "limit", "limit_remaining", "limit_reset",
@@ -36,7 +38,7 @@ def parse_time(value: str) -> datetime:
     return parsed
 
 
-async def test_create_returns_201_with_the_secret_once_and_a_complete_record(api: Any) -> None:
+async def test_create_returns_201_with_the_secret_once_and_a_complete_record(api: Api) -> None:
     """POST /keys answers 201 with {"data": APIKey, "key": secret}; later reads omit the key."""
     status, body, _ = await api.call("POST", "/keys", json={"name": "Tenant 42"})
     assert status == 201
@@ -66,7 +68,7 @@ async def test_create_returns_201_with_the_secret_once_and_a_complete_record(api
     assert fetched == data
 
 
-async def test_create_keeps_every_optional_field(api: Any) -> None:
+async def test_create_keeps_every_optional_field(api: Api) -> None:
     """Every optional create field (limit … workspace_id) is kept as sent."""
     _, data = await api.create(
         "full",
@@ -86,14 +88,14 @@ async def test_create_keeps_every_optional_field(api: Any) -> None:
     assert data["workspace_id"] == OTHER_WORKSPACE
 
 
-async def test_create_accepts_a_trailing_slash_as_in_the_seed_examples(api: Any) -> None:
+async def test_create_accepts_a_trailing_slash_as_in_the_seed_examples(api: Api) -> None:
     """POST /keys/ (the seeds' Python example) creates a key like POST /keys."""
     status, body, _ = await api.call("POST", "/keys/", json={"name": "slash"})
     assert status == 201
     assert body["data"]["name"] == "slash"
 
 
-async def test_get_returns_the_record_by_hash(api: Any) -> None:
+async def test_get_returns_the_record_by_hash(api: Api) -> None:
     """GET /keys/{hash} answers {"data": APIKey} for the key with that hash."""
     _, data = await api.create("one")
     status, body, headers = await api.call("GET", f"/keys/{data['hash']}")
@@ -102,7 +104,9 @@ async def test_get_returns_the_record_by_hash(api: Any) -> None:
     assert headers["Content-Type"].startswith("application/json")
 
 
-async def test_list_is_most_recent_first_and_pages_by_100(api: Any, server: Any) -> None:
+async def test_list_is_most_recent_first_and_pages_by_100(
+    api: Api, server: AsyncLocalServer
+) -> None:
     """GET /keys pages 100 at a time, newest first, and offset skips."""
     start = datetime(2025, 3, 1, tzinfo=timezone.utc)
     server.clock.set(start)
@@ -122,7 +126,7 @@ async def test_list_is_most_recent_first_and_pages_by_100(api: Any, server: Any)
 
 
 async def test_list_orders_keys_created_in_the_same_instant_newest_first(
-    api: Any, server: Any
+    api: Api, server: AsyncLocalServer
 ) -> None:
     """Keys with equal created_at list in reverse creation order."""
     server.clock.set(datetime(2025, 3, 1, tzinfo=timezone.utc))
@@ -132,7 +136,7 @@ async def test_list_orders_keys_created_in_the_same_instant_newest_first(
 
 
 async def test_list_orders_by_created_at_even_when_the_clock_went_back(
-    api: Any, server: Any
+    api: Api, server: AsyncLocalServer
 ) -> None:
     """A key created at an earlier clock time lists after newer ones."""
     server.clock.set(datetime(2025, 3, 2, tzinfo=timezone.utc))
@@ -143,7 +147,7 @@ async def test_list_orders_by_created_at_even_when_the_clock_went_back(
     assert [k["hash"] for k in body["data"]] == [newer, older]
 
 
-async def test_list_hides_disabled_keys_unless_include_disabled(api: Any) -> None:
+async def test_list_hides_disabled_keys_unless_include_disabled(api: Api) -> None:
     """Disabled keys are left out by default and listed with include_disabled=true."""
     _, on = await api.create("on")
     _, off = await api.create("off")
@@ -156,7 +160,7 @@ async def test_list_hides_disabled_keys_unless_include_disabled(api: Any) -> Non
     assert [k["hash"] for k in body["data"]] == [on["hash"]]
 
 
-async def test_list_shows_the_default_workspace_unless_workspace_id_is_given(api: Any) -> None:
+async def test_list_shows_the_default_workspace_unless_workspace_id_is_given(api: Api) -> None:
     """Without workspace_id the default workspace lists; with it, only that workspace."""
     _, default = await api.create("default")
     _, other = await api.create("other", workspace_id=OTHER_WORKSPACE)
@@ -168,7 +172,7 @@ async def test_list_shows_the_default_workspace_unless_workspace_id_is_given(api
     assert [k["hash"] for k in body["data"]] == [default["hash"]]
 
 
-async def test_patch_changes_only_the_fields_present(api: Any, server: Any) -> None:
+async def test_patch_changes_only_the_fields_present(api: Api, server: AsyncLocalServer) -> None:
     """PATCH with one field leaves every other field as it was and sets updated_at."""
     _, data = await api.create("before", limit=10, limit_reset="daily", include_byok_in_limit=True)
     assert data["updated_at"] is None
@@ -183,7 +187,7 @@ async def test_patch_changes_only_the_fields_present(api: Any, server: Any) -> N
     assert await api.get(data["hash"]) == after
 
 
-async def test_patch_sets_every_updatable_field(api: Any) -> None:
+async def test_patch_sets_every_updatable_field(api: Api) -> None:
     """PATCH sets name, disabled, include_byok_in_limit, limit and limit_reset together."""
     _, data = await api.create("k")
     change = {
@@ -198,7 +202,7 @@ async def test_patch_sets_every_updatable_field(api: Any) -> None:
     assert body["data"]["limit_remaining"] == 75
 
 
-async def test_patch_null_clears_limit_and_limit_reset(api: Any) -> None:
+async def test_patch_null_clears_limit_and_limit_reset(api: Api) -> None:
     """limit: null and limit_reset: null clear them; limit_remaining becomes null."""
     _, data = await api.create("k", limit=5, limit_reset="daily")
     _, body, _ = await api.call(
@@ -209,17 +213,17 @@ async def test_patch_null_clears_limit_and_limit_reset(api: Any) -> None:
     assert body["data"]["limit_remaining"] is None
 
 
-async def test_patch_with_an_empty_object_changes_nothing_but_updated_at(api: Any) -> None:
-    """PATCH {} is valid (no field is required) and leaves the record's fields alone."""
+@pytest.mark.parametrize("body", [{}, {"colour": "blue"}, {"hash": "x", "label": "y"}])
+async def test_patch_without_an_accepted_field_is_400(api: Api, body: dict[str, Any]) -> None:
+    """PATCH with none of the accepted fields answers 400 "No update fields provided"."""
     _, data = await api.create("k", limit=3)
-    status, body, _ = await api.call("PATCH", f"/keys/{data['hash']}", json={})
-    assert status == 200
-    assert {k: v for k, v in body["data"].items() if k != "updated_at"} == {
-        k: v for k, v in data.items() if k != "updated_at"
-    }
+    status, answer, _ = await api.call("PATCH", f"/keys/{data['hash']}", json=body)
+    assert status == 400
+    assert answer["error"]["message"] == "No update fields provided"
+    assert await api.get(data["hash"]) == data
 
 
-async def test_delete_answers_deleted_true_and_the_key_is_gone(api: Any) -> None:
+async def test_delete_answers_deleted_true_and_the_key_is_gone(api: Api) -> None:
     """DELETE /keys/{hash} answers {"deleted": true}; the key then 404s and cannot log in."""
     secret, data = await api.create("k")
     status, body, _ = await api.call("DELETE", f"/keys/{data['hash']}")
@@ -230,7 +234,7 @@ async def test_delete_answers_deleted_true_and_the_key_is_gone(api: Any) -> None
     assert status == 401
 
 
-async def test_current_key_of_the_management_key(api: Any) -> None:
+async def test_current_key_of_the_management_key(api: Api) -> None:
     """GET /key with the management key: every CurrentKey field, is_management_key true."""
     status, body, _ = await api.call("GET", "/key")
     assert status == 200
@@ -245,7 +249,9 @@ async def test_current_key_of_the_management_key(api: Any) -> None:
     assert set(data["rate_limit"]) == {"interval", "note", "requests"}
 
 
-async def test_current_key_of_a_regular_key_is_its_own_record(api: Any, server: Any) -> None:
+async def test_current_key_of_a_regular_key_is_its_own_record(
+    api: Api, server: AsyncLocalServer
+) -> None:
     """A created key sees its own label, limit and budget on GET /key, not management."""
     secret, data = await api.create("mine", limit=20, limit_reset="monthly")
     status, body, _ = await api.call("GET", "/key", key=secret)
@@ -264,7 +270,7 @@ async def test_current_key_of_a_regular_key_is_its_own_record(api: Any, server: 
     assert secret not in str(body)
 
 
-async def test_current_key_call_records_last_used_at(api: Any, server: Any) -> None:
+async def test_current_key_call_records_last_used_at(api: Api, server: AsyncLocalServer) -> None:
     """A key's GET /key sets its last_used_at to the emulator's now."""
     secret, data = await api.create("k")
     when = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
@@ -273,7 +279,7 @@ async def test_current_key_call_records_last_used_at(api: Any, server: Any) -> N
     assert parse_time((await api.get(data["hash"]))["last_used_at"]) == when
 
 
-async def test_head_of_a_get_route_answers_without_a_body(api: Any) -> None:
+async def test_head_of_a_get_route_answers_without_a_body(api: Api) -> None:
     """HEAD /keys is answered like GET, without a body (aiohttp's allow_head)."""
     async with api.session.head(
         api.server.base_url + "/keys",
@@ -283,7 +289,7 @@ async def test_head_of_a_get_route_answers_without_a_body(api: Any) -> None:
 
 
 @pytest.mark.parametrize("offset", ["783372814700227007091940308025344", "9" * 5000])
-async def test_a_huge_offset_lists_nothing(api: Any, offset: str) -> None:
+async def test_a_huge_offset_lists_nothing(api: Api, offset: str) -> None:
     """An offset past any store (even beyond int64 or Python's digit limit) answers []."""
     await api.create("k")
     status, body, _ = await api.call("GET", "/keys", params={"offset": offset})

@@ -199,6 +199,8 @@ def test_serve_does_not_print_a_given_management_key(
             "db": "x.db",
             "rate_limit": 5.0,
             "access_log": False,
+            "header_timeout": 10.0,
+            "max_connections": None,
         }
     ]
 

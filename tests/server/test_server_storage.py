@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -74,11 +75,12 @@ def test_store_refuses_a_duplicate_hash(store: Store) -> None:
     assert store.count() == 1
 
 
-def test_store_replace_and_delete(store: Store) -> None:
-    """replace() overwrites an existing record only; delete() removes it and its usage."""
-    assert not store.replace(record(1))
+def test_store_update_and_delete(store: Store) -> None:
+    """update() changes the named fields of an existing record only; delete() removes it
+    and its usage."""
+    assert store.update(record(1).hash, {"name": "renamed"}) is None
     store.insert(record(1))
-    assert store.replace(record(1, name="renamed"))
+    assert store.update(record(1).hash, {"name": "renamed"}) == record(1, name="renamed")
     assert store.get(record(1).hash) == record(1, name="renamed")
     store.add_usage(record(1).hash, UsageEvent(to_micros(T0), 1.0, False))
     assert store.delete(record(1).hash)
@@ -112,6 +114,19 @@ def test_store_sums_usage_by_window(store: Store) -> None:
     totals = store.usage(key, Windows.at(T0))
     assert (totals.usage, totals.usage_daily, totals.usage_monthly) == (3.0, 2.0, 2.0)
     assert (totals.byok_usage, totals.byok_usage_weekly) == (4.0, 4.0)
+
+
+def test_store_sums_the_usage_of_a_page_of_keys_in_order(store: Store) -> None:
+    """usage_of() answers per key, in the order asked, zero for keys without spend."""
+    for n in (1, 2, 3):
+        store.insert(record(n))
+    store.add_usage(record(1).hash, UsageEvent(to_micros(T0), 1.5, False))
+    store.add_usage(record(3).hash, UsageEvent(to_micros(T0), 2.0, True))
+    hashes = [record(n).hash for n in (3, 2, 1)] + ["unknown"]
+    totals = store.usage_of(hashes, Windows.at(T0))
+    assert [(t.usage, t.byok_usage) for t in totals] == [(0, 2.0), (0, 0), (1.5, 0), (0, 0)]
+    assert totals == [store.usage(h, Windows.at(T0)) for h in hashes]
+    assert store.usage_of([], Windows.at(T0)) == []
 
 
 def test_store_clear(store: Store) -> None:
@@ -181,3 +196,36 @@ async def test_500_concurrent_creates_lose_and_duplicate_nothing(kind: str, tmp_
     assert len({secret for secret, _ in results}) == 500
     assert len(listed) == 500
     assert set(listed) == {h for _, h in results}
+
+
+OLD_SCHEMA = """
+CREATE TABLE keys (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    label TEXT NOT NULL, workspace_id TEXT NOT NULL, disabled INTEGER NOT NULL, "limit" REAL,
+    limit_reset TEXT, include_byok_in_limit INTEGER NOT NULL, created_us INTEGER NOT NULL,
+    updated_us INTEGER, expires_us INTEGER, creator_user_id TEXT, external_user TEXT,
+    last_used_us INTEGER
+);
+INSERT INTO keys (hash, name, label, workspace_id, disabled, include_byok_in_limit, created_us)
+VALUES ('{hash}', 'old', 'sk-mg-v1-abc...def', '00000000-0000-4000-8000-000000000000', 0, 0,
+        {created});
+"""
+
+
+def test_a_database_from_before_external_keys_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A file made before external.api_key existed opens: its keys are kept and new keys
+    can store an external API key hash."""
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA.format(hash=record(1).hash, created=to_micros(T0)))
+    old.close()
+    store = SQLiteStore(path)
+    try:
+        kept = store.get(record(1).hash)
+        assert kept is not None
+        assert (kept.name, kept.external_api_key_sha256) == ("old", None)
+        new = record(2, external_user="u", external_api_key_sha256="ab" * 32)
+        assert store.insert(new)
+        assert store.get(new.hash) == new
+    finally:
+        store.close()

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from modelgates_async.server import Clock
+from modelgates_async.server import AsyncLocalServer, Clock
 from modelgates_async.server.usage import UsageEvent, UsageTotals, Windows, next_reset, to_micros
+
+from .helpers import Api
 
 UTC = timezone.utc
 # 2025-01-05 is a Sunday; 2025-01-06 a Monday.
@@ -32,7 +34,7 @@ def byok_of(data: dict[str, Any]) -> tuple[float, ...]:
     )
 
 
-async def test_recorded_spend_shows_in_every_window(api: Any, server: Any) -> None:
+async def test_recorded_spend_shows_in_every_window(api: Api, server: AsyncLocalServer) -> None:
     """Credit spend adds to usage and to the daily, weekly and monthly windows."""
     server.clock.set(WEDNESDAY_LATE)
     _, data = await api.create("k")
@@ -43,7 +45,7 @@ async def test_recorded_spend_shows_in_every_window(api: Any, server: Any) -> No
     assert byok_of(fetched) == (0, 0, 0, 0)
 
 
-async def test_daily_limit_resets_at_midnight_utc(api: Any, server: Any) -> None:
+async def test_daily_limit_resets_at_midnight_utc(api: Api, server: AsyncLocalServer) -> None:
     """With limit_reset daily, limit_remaining is whole again after midnight UTC."""
     server.clock.set(WEDNESDAY_LATE)
     _, data = await api.create("k", limit=10, limit_reset="daily")
@@ -57,7 +59,7 @@ async def test_daily_limit_resets_at_midnight_utc(api: Any, server: Any) -> None
     assert usage_of(after) == (4, 0, 4, 4)
 
 
-async def test_weekly_limit_resets_on_monday(api: Any, server: Any) -> None:
+async def test_weekly_limit_resets_on_monday(api: Api, server: AsyncLocalServer) -> None:
     """With limit_reset weekly, the window starts over at Monday 00:00 UTC, not before."""
     server.clock.set(datetime(2025, 1, 4, 12, 0, tzinfo=UTC))  # Saturday
     _, data = await api.create("k", limit=10, limit_reset="weekly")
@@ -73,7 +75,7 @@ async def test_weekly_limit_resets_on_monday(api: Any, server: Any) -> None:
     assert usage_of(monday) == (5, 0, 0, 5)
 
 
-async def test_monthly_limit_resets_on_the_first(api: Any, server: Any) -> None:
+async def test_monthly_limit_resets_on_the_first(api: Api, server: AsyncLocalServer) -> None:
     """With limit_reset monthly, the window starts over on the 1st at 00:00 UTC."""
     server.clock.set(MONTH_END)
     _, data = await api.create("k", limit=10, limit_reset="monthly")
@@ -85,7 +87,9 @@ async def test_monthly_limit_resets_on_the_first(api: Any, server: Any) -> None:
     assert usage_of(feb) == (7, 0, 7, 0)
 
 
-async def test_without_limit_reset_the_limit_counts_all_spend(api: Any, server: Any) -> None:
+async def test_without_limit_reset_the_limit_counts_all_spend(
+    api: Api, server: AsyncLocalServer
+) -> None:
     """limit_reset null: spend never leaves the limit window; remaining never below 0."""
     server.clock.set(MONTH_END)
     _, data = await api.create("k", limit=5)
@@ -97,7 +101,9 @@ async def test_without_limit_reset_the_limit_counts_all_spend(api: Any, server: 
     assert usage_of(fetched) == (7, 4, 4, 4)
 
 
-async def test_byok_counts_toward_the_limit_only_when_included(api: Any, server: Any) -> None:
+async def test_byok_counts_toward_the_limit_only_when_included(
+    api: Api, server: AsyncLocalServer
+) -> None:
     """BYOK spend is reported apart and counts against the limit iff include_byok_in_limit."""
     server.clock.set(WEDNESDAY_LATE)
     _, data = await api.create("k", limit=10, limit_reset="daily")
@@ -112,7 +118,9 @@ async def test_byok_counts_toward_the_limit_only_when_included(api: Any, server:
     assert body["data"]["limit_remaining"] == 5
 
 
-async def test_current_key_reports_spend_and_the_budget_reset(api: Any, server: Any) -> None:
+async def test_current_key_reports_spend_and_the_budget_reset(
+    api: Api, server: AsyncLocalServer
+) -> None:
     """GET /key by the key shows its spend, remaining limit and next reset time."""
     server.clock.set(SUNDAY_LATE)
     secret, data = await api.create("k", limit=8, limit_reset="weekly")
@@ -127,7 +135,7 @@ async def test_current_key_reports_spend_and_the_budget_reset(api: Any, server: 
     assert budget["resets_at"] == "2025-01-06T00:00:00+00:00"
 
 
-async def test_recorded_usage_sets_last_used_at(api: Any, server: Any) -> None:
+async def test_recorded_usage_sets_last_used_at(api: Api, server: AsyncLocalServer) -> None:
     """Spend recorded on a key marks it used at that time."""
     server.clock.set(WEDNESDAY_LATE)
     _, data = await api.create("k")
@@ -135,7 +143,7 @@ async def test_recorded_usage_sets_last_used_at(api: Any, server: Any) -> None:
     assert (await api.get(data["hash"]))["last_used_at"] == WEDNESDAY_LATE.isoformat()
 
 
-def test_record_usage_refuses_unknown_keys_and_bad_amounts(server: Any) -> None:
+def test_record_usage_refuses_unknown_keys_and_bad_amounts(server: AsyncLocalServer) -> None:
     """record_usage raises KeyError for an unknown hash and ValueError for a bad amount."""
     with pytest.raises(KeyError):
         server.record_usage("0" * 64, 1)
@@ -145,7 +153,7 @@ def test_record_usage_refuses_unknown_keys_and_bad_amounts(server: Any) -> None:
         server.state.record_usage("0" * 64, -1)
 
 
-async def test_usage_control_endpoint_records_spend(api: Any, server: Any) -> None:
+async def test_usage_control_endpoint_records_spend(api: Api, server: AsyncLocalServer) -> None:
     """POST /_emulator/usage records credit or BYOK spend and answers the record."""
     _, data = await api.create("k", limit=10)
     base = server.url + "/_emulator"
@@ -167,7 +175,7 @@ async def test_usage_control_endpoint_records_spend(api: Any, server: Any) -> No
     assert status == 400
 
 
-async def test_clock_control_endpoint_sets_and_advances(api: Any, server: Any) -> None:
+async def test_clock_control_endpoint_sets_and_advances(api: Api, server: AsyncLocalServer) -> None:
     """POST /_emulator/clock freezes at a time, advances it, and resumes real time."""
     base = server.url + "/_emulator"
     status, body, _ = await api.call(
@@ -186,7 +194,7 @@ async def test_clock_control_endpoint_sets_and_advances(api: Any, server: Any) -
 
 
 @pytest.mark.parametrize("path", ["/usage", "/clock", "/faults", "/reset"])
-async def test_control_endpoints_need_the_management_key(api: Any, path: str) -> None:
+async def test_control_endpoints_need_the_management_key(api: Api, path: str) -> None:
     """/_emulator/ routes answer 401 without a key and 403 for a regular key."""
     base = api.server.url + "/_emulator"
     secret, _ = await api.create("k")

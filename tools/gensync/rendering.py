@@ -55,6 +55,12 @@ def render_class(cls: SyncClass, writer: Writer) -> str:
     for member in cls.members:
         lines.append(render_member(cls, member, writer))
         lines.append("\n")
+    if any(
+        m.kind == "delegate" and m.node is not None and _returns_own_class(cls, m.node, writer)
+        for m in cls.members
+    ):
+        lines.append(render_from_async(cls, writer))
+        lines.append("\n")
     return "".join(lines)
 
 
@@ -122,9 +128,44 @@ def render_member(cls: SyncClass, member: Member, w: Writer) -> str:
         statement = f"return self._portal.iterate({call})"
     elif member.kind == "method":
         statement = f"return self._portal.run({call})"
+    elif _returns_own_class(cls, func, w):  # with_options(): wrap the async copy
+        statement = f"return {cls.name}._from_async({call})"
     else:  # a plain def: no I/O, delegate as is
         statement = f"return {call}"
     return out + ind + w.signature(func, home, name=name) + "\n" + doc + body + statement + "\n"
+
+
+# --- copies of the root client (with_options) ------------------------------------------
+# A plain method of the root class that returns the root class (``with_options``) returns
+# a new async client; the facade wraps it in a new sync client on the same loop through
+# ``_from_async``, written only when such a method exists.
+
+
+def _returns_own_class(
+    cls: SyncClass, func: ast.FunctionDef | ast.AsyncFunctionDef, w: Writer
+) -> bool:
+    return (
+        cls.is_root
+        and isinstance(func, ast.FunctionDef)
+        and func.returns is not None
+        and w.expr(Expr(func.returns, cls.module), returns=True) == cls.name
+    )
+
+
+def render_from_async(cls: SyncClass, w: Writer) -> str:
+    """``_from_async``: a sync client around an existing async client (a copy's)."""
+    ind, body = "    ", "        "
+    out = (
+        f"{ind}@classmethod\n"
+        f"{ind}def _from_async(cls, client: {cls.async_name}) -> {cls.name}:\n"
+        f'{body}"""A {cls.name} around ``client``, on the same private loop."""\n'
+        f"{body}self = cls.__new__(cls)\n"
+        f"{body}self._async = client\n"
+        f"{body}self._portal = Portal(self, client)\n"
+    )
+    for attr, async_cls in cls.resources.items():
+        out += f"{body}self.{attr} = {w.class_renames[async_cls]}(client.{attr}, self._portal)\n"
+    return out + f"{body}return self\n"
 
 
 def render(root: tuple[str, str] = ROOT_CLASS) -> str:

@@ -3,7 +3,7 @@
 Starts ``python -m modelgates_async.server`` in a child process, creates one key, then drives
 it from this process with a raw aiohttp client (64 concurrent requests) for a few seconds.
 Not a test (no timing asserts in the suite): run it by hand,
-``python tests/server/measure_throughput.py [--seconds 5] [--concurrency 64]``.
+``python -m benchmarks.server_throughput [--seconds 5] [--concurrency 64]``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,16 @@ import time
 
 import aiohttp
 
+from modelgates_async._eventloop import run
+
+__all__ = ["drive", "main"]
+
 KEY = "sk-mg-v1-" + "0" * 64
 
 
 async def drive(base_url: str, seconds: float, concurrency: int) -> tuple[int, float]:
+    """Send authenticated GETs from ``concurrency`` workers for ``seconds``; return how
+    many were answered and the seconds measured."""
     headers = {"Authorization": f"Bearer {KEY}"}
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
@@ -49,7 +55,8 @@ async def drive(base_url: str, seconds: float, concurrency: int) -> tuple[int, f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    """Start a server process, drive it, print the rate."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.server_throughput")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args()
@@ -67,13 +74,7 @@ def main() -> None:
             if match:
                 base_url = match.group(1)
                 break
-        try:
-            import uvloop
-
-            runner = uvloop.run
-        except ImportError:
-            runner = asyncio.run
-        done, elapsed = runner(drive(base_url, args.seconds, args.concurrency))
+        done, elapsed = run(drive(base_url, args.seconds, args.concurrency))
         print(f"{done} requests in {elapsed:.2f}s: {done / elapsed:,.0f} requests/s")
     finally:
         child.terminate()

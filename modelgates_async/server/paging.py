@@ -1,0 +1,61 @@
+"""Resume points of list walks, so that the page at offset N costs what the first page costs.
+
+``GET /keys`` pages by offset. Skipping N rows to reach a page makes a walk over N keys cost
+O(N²). A store that has just answered the page ending at offset N remembers where that page
+stopped (the sort position of its last row); the request for offset N then seeks there
+instead of skipping. A resume point holds only while the answer would be the same as the
+skipping one: no write since (the store's version), and, when expired keys are left out, no
+key expired or came back between the two clocks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Hashable
+
+__all__ = ["Position", "ResumePoint", "ResumePoints"]
+
+#: Where a row sits in the list order: (created_at in epoch microseconds, insert sequence).
+Position = tuple[int, int]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """The end of a page that was answered: the next page starts strictly after ``position``."""
+
+    position: Position
+    version: Hashable
+    #: ``active_at`` of the query (epoch microseconds), None when expired keys were listed.
+    active_at_us: int | None
+
+
+class ResumePoints:
+    """A small LRU of resume points keyed by (query shape, offset of the next page)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._points: OrderedDict[tuple[Hashable, int], ResumePoint] = OrderedDict()
+
+    def find(self, shape: Hashable, offset: int, version: Hashable) -> ResumePoint | None:
+        """The resume point for this query at ``offset``, if no write happened since (kept: a
+        client retrying a page finds it again)."""
+        point = self._points.get((shape, offset))
+        if point is None:
+            return None
+        if point.version != version:
+            del self._points[(shape, offset)]
+            return None
+        self._points.move_to_end((shape, offset))
+        return point
+
+    def remember(self, shape: Hashable, offset: int, point: ResumePoint) -> None:
+        """Keep ``point`` as where the page at ``offset`` of this query starts."""
+        self._points[(shape, offset)] = point
+        self._points.move_to_end((shape, offset))
+        while len(self._points) > self._size:
+            self._points.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every resume point."""
+        self._points.clear()

@@ -1,0 +1,62 @@
+"""Helpers of the server's tests: the management key they use and a raw HTTP client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from modelgates_async.server import AsyncLocalServer
+
+MANAGEMENT_KEY = "sk-mg-v1-" + "ab" * 32
+
+
+class Api:
+    """Raw HTTP calls to one server: status, parsed JSON body and headers, nothing else."""
+
+    def __init__(self, server: AsyncLocalServer, session: aiohttp.ClientSession) -> None:
+        self.server = server
+        self.session = session
+        self.management_key = server.management_key
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        key: str | None = None,
+        auth: str | None = None,
+        json: Any = None,
+        data: Any = None,
+        params: dict[str, str] | None = None,
+        base: str | None = None,
+    ) -> tuple[int, Any, Any]:
+        """Send one request (``key`` defaults to the management key; ``auth`` is the raw
+        Authorization header, "" for none) and return (status, JSON body, headers)."""
+        headers: dict[str, str] = {}
+        if auth is None:
+            headers["Authorization"] = f"Bearer {key or self.management_key}"
+        elif auth:
+            headers["Authorization"] = auth
+        url = (base if base is not None else self.server.base_url) + path
+        async with self.session.request(
+            method, url, headers=headers, json=json, data=data, params=params
+        ) as response:
+            text = await response.text()
+            body = None
+            if text:
+                assert response.content_type == "application/json", text
+                body = await response.json()
+            return response.status, body, response.headers
+
+    async def create(self, name: str = "key", **fields: Any) -> tuple[str, dict[str, Any]]:
+        """Create a key; return (secret, APIKey data)."""
+        status, body, _ = await self.call("POST", "/keys", json={"name": name, **fields})
+        assert status == 201, body
+        return body["key"], body["data"]
+
+    async def get(self, key_hash: str) -> dict[str, Any]:
+        """Return the APIKey data of a key."""
+        status, body, _ = await self.call("GET", f"/keys/{key_hash}")
+        assert status == 200, body
+        return body["data"]  # type: ignore[no-any-return]
