@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime, timedelta, timezone
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,6 @@ from modelgates_async.server import LocalServer
 
 cli = group()
 EXTERNAL_KEY = "ext-" + "7e57c0de" * 5
-SERVER_SPEC = (files("modelgates_async.server") / "openapi.yaml").read_text(encoding="utf-8")
-needs_spec_1_1 = pytest.mark.skipif(
-    "version: 1.1" not in SERVER_SPEC, reason="the local server does not speak spec 1.1 yet"
-)
 
 
 @pytest.fixture
@@ -75,7 +70,6 @@ def test_an_unset_external_key_variable_is_a_usage_error(
     assert every_key(modelgates_server) == []
 
 
-@needs_spec_1_1
 def test_keys_list_shows_expired_keys_only_with_the_flag(
     invoke: Any, modelgates_server: LocalServer
 ) -> None:
@@ -92,7 +86,6 @@ def test_keys_list_shows_expired_keys_only_with_the_flag(
         assert [key["name"] for key in listed] == ["short-lived"]
 
 
-@needs_spec_1_1
 def test_keys_create_takes_the_external_key_from_the_environment(
     invoke: Any, modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,7 +109,6 @@ def test_keys_create_takes_the_external_key_from_the_environment(
     assert key.external_user == "tenant-3"
 
 
-@needs_spec_1_1
 def test_bulk_create_reads_the_external_columns(
     invoke: Any, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:

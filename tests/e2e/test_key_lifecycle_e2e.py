@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
-from importlib.resources import files
 from random import Random
 from typing import Any
 
@@ -21,12 +20,6 @@ from modelgates_async import (
     KeySpec,
 )
 from modelgates_async.server import LocalServer
-
-# Until the server side of issue 12 is merged (its packaged spec says 1.1), skip.
-SERVER_SPEC = (files("modelgates_async.server") / "openapi.yaml").read_text(encoding="utf-8")
-pytestmark = pytest.mark.skipif(
-    "version: 1.1" not in SERVER_SPEC, reason="the local server does not speak spec 1.1 yet"
-)
 
 UTC = timezone.utc
 START = datetime(2030, 3, 4, 12, tzinfo=UTC)
