@@ -181,163 +181,6 @@ class APIKeys:
         self._portal = portal
         self.with_raw_response = APIKeysWithRawResponse(async_resource.with_raw_response, portal)
 
-    def list(
-        self,
-        offset: int = 0,
-        include_disabled: bool = False,
-        workspace_id: str | None = None,
-        include_expired: bool = False,
-        *,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> builtins.list[APIKey]:
-        """One page of keys, most recent first (at most 100), starting at ``offset``.
-
-        Disabled keys are left out unless ``include_disabled``, expired keys (``expires_at``
-        past, by the server's clock) unless ``include_expired``; ``workspace_id`` selects a
-        workspace other than the default one.
-        """
-        return self._portal.run(
-            self._async.list(
-                offset,
-                include_disabled,
-                workspace_id,
-                include_expired,
-                timeout=timeout,
-                retries=retries,
-            )
-        )
-
-    def iter(
-        self,
-        include_disabled: bool = False,
-        workspace_id: str | None = None,
-        include_expired: bool = False,
-        *,
-        offset: int = 0,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> Generator[APIKey, None, None]:
-        """Every key, page by page (fetched as you iterate), with :meth:`list`'s filters.
-
-        A key listed for the whole walk is yielded exactly once while, between two page
-        fetches, at most 25 keys ahead of the walk leave the list (deleted, disabled, moved,
-        expired) and fewer than 75 are created; a full page with nothing new raises
-        :class:`PaginationError`. Memory: one page and 1,000 hashes (``resources/_paging``).
-        """
-        return self._portal.iterate(
-            self._async.iter(
-                include_disabled,
-                workspace_id,
-                include_expired,
-                offset=offset,
-                timeout=timeout,
-                retries=retries,
-            )
-        )
-
-    def create(
-        self,
-        name: str,
-        *,
-        limit: float | NotGiven | None = NOT_GIVEN,
-        limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
-        include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
-        expires_at: datetime | str | NotGiven | None = NOT_GIVEN,
-        creator_user_id: str | NotGiven | None = NOT_GIVEN,
-        workspace_id: str | NotGiven | None = NOT_GIVEN,
-        external_user: str | NotGiven | None = NOT_GIVEN,
-        external_api_key: str | NotGiven | None = NOT_GIVEN,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> CreatedKey:
-        """Create a key; the returned ``CreatedKey.key`` is its secret, shown only this once.
-
-        ``limit`` is in USD (None: no limit); ``limit_reset`` is daily, weekly or monthly
-        (None: never resets); ``expires_at`` is an aware datetime or a UTC ISO string.
-        ``external_user`` and ``external_api_key`` (≥ 32 characters; needs the user) are
-        sent as ``"external"``; the external key is a secret, masked in every error.
-        Not idempotent: retried by default only when the server provably did nothing.
-        A 2xx that does not validate raises :class:`CreatedKeyValidationError` (``.key``).
-        """
-        return self._portal.run(
-            self._async.create(
-                name,
-                limit=limit,
-                limit_reset=limit_reset,
-                include_byok_in_limit=include_byok_in_limit,
-                expires_at=expires_at,
-                creator_user_id=creator_user_id,
-                workspace_id=workspace_id,
-                external_user=external_user,
-                external_api_key=external_api_key,
-                timeout=timeout,
-                retries=retries,
-            )
-        )
-
-    def get(
-        self,
-        hash: str,
-        *,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> APIKey:
-        """The key with this hash."""
-        return self._portal.run(self._async.get(hash, timeout=timeout, retries=retries))
-
-    def update(
-        self,
-        hash: str,
-        *,
-        name: str | NotGiven = NOT_GIVEN,
-        disabled: bool | NotGiven = NOT_GIVEN,
-        limit: float | NotGiven | None = NOT_GIVEN,
-        limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
-        include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
-        workspace_id: str | NotGiven = NOT_GIVEN,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> APIKey:
-        """Change the given fields of a key and return the new record.
-
-        Only arguments you pass are sent; ``limit=None`` / ``limit_reset=None`` clear them;
-        ``workspace_id`` moves the key to that workspace (its own workspace: no change).
-        A call with nothing to change is refused before sending. A key changed
-        concurrently or that cannot be moved answers 409: :class:`ConflictError`.
-        """
-        return self._portal.run(
-            self._async.update(
-                hash,
-                name=name,
-                disabled=disabled,
-                limit=limit,
-                limit_reset=limit_reset,
-                include_byok_in_limit=include_byok_in_limit,
-                workspace_id=workspace_id,
-                timeout=timeout,
-                retries=retries,
-            )
-        )
-
-    def delete(
-        self,
-        hash: str,
-        *,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> bool:
-        """Delete a key for good; returns True."""
-        return self._portal.run(self._async.delete(hash, timeout=timeout, retries=retries))
-
-    def get_current_key_metadata(
-        self, *, timeout: float | NotGiven = NOT_GIVEN, retries: RetryConfig | NotGiven = NOT_GIVEN
-    ) -> CurrentKey:
-        """The record of the key this client authenticates with (any key may ask)."""
-        return self._portal.run(
-            self._async.get_current_key_metadata(timeout=timeout, retries=retries)
-        )
-
     def create_many(
         self,
         specs: Iterable[KeySpec | Mapping[str, Any]],
@@ -519,6 +362,163 @@ class APIKeys:
                 timeout=timeout,
                 retries=retries,
             )
+        )
+
+    def list(
+        self,
+        offset: int = 0,
+        include_disabled: bool = False,
+        workspace_id: str | None = None,
+        include_expired: bool = False,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> builtins.list[APIKey]:
+        """One page of keys, most recent first (at most 100), starting at ``offset``.
+
+        Disabled keys are left out unless ``include_disabled``, expired keys (``expires_at``
+        past, by the server's clock) unless ``include_expired``; ``workspace_id`` selects a
+        workspace other than the default one.
+        """
+        return self._portal.run(
+            self._async.list(
+                offset,
+                include_disabled,
+                workspace_id,
+                include_expired,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def iter(
+        self,
+        include_disabled: bool = False,
+        workspace_id: str | None = None,
+        include_expired: bool = False,
+        *,
+        offset: int = 0,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> Generator[APIKey, None, None]:
+        """Every key, page by page (fetched as you iterate), with :meth:`list`'s filters.
+
+        A key listed for the whole walk is yielded exactly once while, between two page
+        fetches, at most 25 keys ahead of the walk leave the list (deleted, disabled, moved,
+        expired) and fewer than 75 are created; a full page with nothing new raises
+        :class:`PaginationError`. Memory: one page and 1,000 hashes (``resources/_paging``).
+        """
+        return self._portal.iterate(
+            self._async.iter(
+                include_disabled,
+                workspace_id,
+                include_expired,
+                offset=offset,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def create(
+        self,
+        name: str,
+        *,
+        limit: float | NotGiven | None = NOT_GIVEN,
+        limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
+        include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
+        expires_at: datetime | str | NotGiven | None = NOT_GIVEN,
+        creator_user_id: str | NotGiven | None = NOT_GIVEN,
+        workspace_id: str | NotGiven | None = NOT_GIVEN,
+        external_user: str | NotGiven | None = NOT_GIVEN,
+        external_api_key: str | NotGiven | None = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> CreatedKey:
+        """Create a key; the returned ``CreatedKey.key`` is its secret, shown only this once.
+
+        ``limit`` is in USD (None: no limit); ``limit_reset`` is daily, weekly or monthly
+        (None: never resets); ``expires_at`` is an aware datetime or a UTC ISO string.
+        ``external_user`` and ``external_api_key`` (≥ 32 characters; needs the user) are
+        sent as ``"external"``; the external key is a secret, masked in every error.
+        Not idempotent: retried by default only when the server provably did nothing.
+        A 2xx that does not validate raises :class:`CreatedKeyValidationError` (``.key``).
+        """
+        return self._portal.run(
+            self._async.create(
+                name,
+                limit=limit,
+                limit_reset=limit_reset,
+                include_byok_in_limit=include_byok_in_limit,
+                expires_at=expires_at,
+                creator_user_id=creator_user_id,
+                workspace_id=workspace_id,
+                external_user=external_user,
+                external_api_key=external_api_key,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def get(
+        self,
+        hash: str,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> APIKey:
+        """The key with this hash."""
+        return self._portal.run(self._async.get(hash, timeout=timeout, retries=retries))
+
+    def update(
+        self,
+        hash: str,
+        *,
+        name: str | NotGiven = NOT_GIVEN,
+        disabled: bool | NotGiven = NOT_GIVEN,
+        limit: float | NotGiven | None = NOT_GIVEN,
+        limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
+        include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
+        workspace_id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> APIKey:
+        """Change the given fields of a key and return the new record.
+
+        Only arguments you pass are sent; ``limit=None`` / ``limit_reset=None`` clear them;
+        ``workspace_id`` moves the key to that workspace (its own workspace: no change).
+        A call with nothing to change is refused before sending. A key changed
+        concurrently or that cannot be moved answers 409: :class:`ConflictError`.
+        """
+        return self._portal.run(
+            self._async.update(
+                hash,
+                name=name,
+                disabled=disabled,
+                limit=limit,
+                limit_reset=limit_reset,
+                include_byok_in_limit=include_byok_in_limit,
+                workspace_id=workspace_id,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def delete(
+        self,
+        hash: str,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> bool:
+        """Delete a key for good; returns True."""
+        return self._portal.run(self._async.delete(hash, timeout=timeout, retries=retries))
+
+    def get_current_key_metadata(
+        self, *, timeout: float | NotGiven = NOT_GIVEN, retries: RetryConfig | NotGiven = NOT_GIVEN
+    ) -> CurrentKey:
+        """The record of the key this client authenticates with (any key may ask)."""
+        return self._portal.run(
+            self._async.get_current_key_metadata(timeout=timeout, retries=retries)
         )
 
     def rotate(

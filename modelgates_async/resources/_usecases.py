@@ -1,12 +1,11 @@
 """The seeds' use cases of ``client.api_keys``: rotate, rotate many, find and disable keys over
-their limit. Built only on the public endpoints of :class:`AsyncAPIKeys`, which inherits them.
+their limit. Built only on the public endpoints (``resources/_endpoints.py``); AsyncAPIKeys
+inherits them.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Iterable
-from datetime import datetime
-from typing import TYPE_CHECKING
 
 from modelgates_async._bulk import (
     DEFAULT_CONCURRENCY,
@@ -25,70 +24,17 @@ from modelgates_async.errors import (
     ModelGatesError,
     RotationError,
 )
-from modelgates_async.models import APIKey, CreatedKey, LimitReset, RetireMode
-from modelgates_async.resources._base import Arguments, AsyncResource
+from modelgates_async.models import APIKey, CreatedKey, RetireMode
+from modelgates_async.resources._base import Arguments
+from modelgates_async.resources._endpoints import KeyEndpoints
 
 __all__ = ["KeyUseCases"]
 
 
-class KeyUseCases(AsyncResource):
+class KeyUseCases(KeyEndpoints):
     """``rotate``, ``rotate_many``, ``over_limit``, ``disable_over_limit`` (see AsyncAPIKeys)."""
 
     __slots__ = ()
-
-    if TYPE_CHECKING:  # the endpoints these build on; AsyncAPIKeys defines them
-
-        async def get(
-            self,
-            hash: str,
-            *,
-            timeout: float | NotGiven = NOT_GIVEN,
-            retries: RetryConfig | NotGiven = NOT_GIVEN,
-        ) -> APIKey: ...
-
-        async def create(
-            self,
-            name: str,
-            *,
-            limit: float | NotGiven | None = NOT_GIVEN,
-            limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
-            include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
-            expires_at: datetime | str | NotGiven | None = NOT_GIVEN,
-            creator_user_id: str | NotGiven | None = NOT_GIVEN,
-            workspace_id: str | NotGiven | None = NOT_GIVEN,
-            external_user: str | NotGiven | None = NOT_GIVEN,
-            external_api_key: str | NotGiven | None = NOT_GIVEN,
-            timeout: float | NotGiven = NOT_GIVEN,
-            retries: RetryConfig | NotGiven = NOT_GIVEN,
-        ) -> CreatedKey: ...
-
-        async def update(
-            self,
-            hash: str,
-            *,
-            disabled: bool | NotGiven = NOT_GIVEN,
-            timeout: float | NotGiven = NOT_GIVEN,
-            retries: RetryConfig | NotGiven = NOT_GIVEN,
-        ) -> APIKey: ...
-
-        async def delete(
-            self,
-            hash: str,
-            *,
-            timeout: float | NotGiven = NOT_GIVEN,
-            retries: RetryConfig | NotGiven = NOT_GIVEN,
-        ) -> bool: ...
-
-        def iter(
-            self,
-            include_disabled: bool = False,
-            workspace_id: str | None = None,
-            include_expired: bool = False,
-            *,
-            offset: int = 0,
-            timeout: float | NotGiven = NOT_GIVEN,
-            retries: RetryConfig | NotGiven = NOT_GIVEN,
-        ) -> AsyncGenerator[APIKey, None]: ...
 
     async def rotate(
         self,
