@@ -11,6 +11,7 @@ from types import TracebackType
 import aiohttp
 from yarl import URL
 
+from modelgates_async._limiter import RateLimiter
 from modelgates_async._retry import RetryConfig
 from modelgates_async._transport import Transport
 from modelgates_async._validation import check_timeout
@@ -39,7 +40,10 @@ class AsyncModelGates:
     attempt (seconds); ``retries`` says how failures are retried (see :class:`RetryConfig`
     for the bound on a whole call). ``http_referer``, ``app_title`` and ``app_categories``
     are sent as attribution headers. A ``session`` you pass in stays yours: it is used, never
-    closed. Use ``async with`` or call :meth:`aclose`.
+    closed. ``rate_limiter`` is shared by every call of the client: ``None`` gives it its own
+    in-process adaptive limiter; a :class:`~modelgates_async.redis.RedisRateLimiter` shares
+    one limit with every process using the same Redis and key. Use ``async with`` or call
+    :meth:`aclose`.
     """
 
     def __init__(
@@ -54,6 +58,7 @@ class AsyncModelGates:
         app_categories: str | Sequence[str] | None = None,
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV) or None
@@ -67,6 +72,12 @@ class AsyncModelGates:
         if not isinstance(retries, RetryConfig):
             raise InvalidRequestError(
                 f"retries must be a RetryConfig, got {type(retries).__name__}", argument="retries"
+            )
+        if rate_limiter is not None and not isinstance(rate_limiter, RateLimiter):
+            raise InvalidRequestError(
+                "rate_limiter must be None or a rate limiter such as RedisRateLimiter, got "
+                f"{type(rate_limiter).__name__}",
+                argument="rate_limiter",
             )
         self._api_key = api_key
         self.base_url = _normalize_base_url(
@@ -87,6 +98,7 @@ class AsyncModelGates:
             headers=headers,
             get_session=self._get_session,
             secrets=(api_key,),
+            limiter=rate_limiter,
         )
         self.api_keys = AsyncAPIKeys(self._transport, timeout=self.timeout, retries=retries)
 
@@ -148,6 +160,8 @@ class AsyncModelGates:
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
+        # Connections a shared limiter opened in this loop (it reconnects if used again).
+        await self._transport.limiter.aclose()
 
     async def __aenter__(self) -> AsyncModelGates:
         if self._closed:

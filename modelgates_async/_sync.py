@@ -25,6 +25,7 @@ from modelgates_async._bulk import (
     ProgressCallback,
 )
 from modelgates_async._client import _DEFAULT_RETRIES, AsyncModelGates
+from modelgates_async._limiter import RateLimiter
 from modelgates_async._loop import Portal
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
@@ -467,7 +468,10 @@ class ModelGates:
     attempt (seconds); ``retries`` says how failures are retried (see :class:`RetryConfig`
     for the bound on a whole call). ``http_referer``, ``app_title`` and ``app_categories``
     are sent as attribution headers. A ``session`` you pass in stays yours: it is used, never
-    closed. Use ``with`` or call :meth:`close`.
+    closed. ``rate_limiter`` is shared by every call of the client: ``None`` gives it its own
+    in-process adaptive limiter; a :class:`~modelgates_async.redis.RedisRateLimiter` shares
+    one limit with every process using the same Redis and key. Use ``with`` or call
+    :meth:`close`.
 
     This is the synchronous facade of :class:`AsyncModelGates`: each call runs the async
     client's own coroutine on a private event loop (one daemon thread per process) and
@@ -489,6 +493,7 @@ class ModelGates:
         app_categories: str | Sequence[str] | None = None,
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self._async = AsyncModelGates(
             api_key,
@@ -500,6 +505,7 @@ class ModelGates:
             app_categories=app_categories,
             default_headers=default_headers,
             session=session,
+            rate_limiter=rate_limiter,
         )
         self._portal = Portal(self, self._async)
         self.api_keys = APIKeys(self._async.api_keys, self._portal)

@@ -16,7 +16,7 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from modelgates_async._ratelimit import AdaptiveLimiter
+from modelgates_async._limiter import AdaptiveLimiter, RateLimiter
 from modelgates_async._retry import (
     RetryConfig,
     is_retryable,
@@ -76,7 +76,7 @@ class Transport:
         headers: Mapping[str, str],
         get_session: Callable[[], Awaitable[aiohttp.ClientSession]],
         secrets: tuple[str, ...],
-        limiter: AdaptiveLimiter | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         # Shared by every call of the client: a 429 anywhere slows all of them down.
         self.limiter = limiter if limiter is not None else AdaptiveLimiter()

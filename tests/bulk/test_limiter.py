@@ -8,7 +8,7 @@ import math
 import pytest
 
 import modelgates_async._retry as retry_module
-from modelgates_async._ratelimit import AdaptiveLimiter
+from modelgates_async._limiter import AdaptiveLimiter
 
 
 class FakeTime:
