@@ -1,0 +1,25 @@
+"""One rate limit for many processes: :class:`RedisRateLimiter` (extra ``redis``).
+
+``pip install 'modelgates-async[redis]'``, then::
+
+    from modelgates_async import AsyncModelGates
+    from modelgates_async.redis import RedisRateLimiter
+
+    limiter = RedisRateLimiter("redis://localhost:6379/0", key="modelgates-prod")
+    async with AsyncModelGates(rate_limiter=limiter) as mg:
+        ...
+
+Every client of every process that uses the same Redis and ``key`` shares the pause a 429
+asks for, the window of calls in flight and the optional ``max_rate``. When Redis is down,
+clients fall back to their own in-process limiter (one warning) until it returns.
+"""
+
+from __future__ import annotations
+
+from modelgates_async._limiter.shared import (
+    REDIS_URL_ENV,
+    RedisRateLimiter,
+    limiter_from_env_or_url,
+)
+
+__all__ = ["REDIS_URL_ENV", "RedisRateLimiter", "limiter_from_env_or_url"]
