@@ -85,6 +85,13 @@ class RedisServer:
         self.stop()
         raise RuntimeError("redis-server did not answer PING within 10 s")
 
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL), as a crash would."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL) and wait for it."""
         process, self._process = self._process, None
