@@ -15,9 +15,9 @@ import pytest
 from modelgates_async import AsyncModelGates, InvalidRequestError, ModelGates, RetryConfig
 from modelgates_async.server import LocalServer
 
-from .conftest import RedisServer, _free_port
+from .conftest import RedisServer, free_port, import_or_require
 
-redis_module = pytest.importorskip("modelgates_async.redis")
+redis_module = import_or_require("modelgates_async.redis")
 RedisRateLimiter = redis_module.RedisRateLimiter
 
 NO_BACKOFF = RetryConfig(initial_backoff=0.0, max_backoff=0.0, jitter=0.0)
@@ -94,7 +94,7 @@ async def test_unreachable_redis_falls_back_with_one_warning(
     modelgates_server: LocalServer, caplog: pytest.LogCaptureFixture, key: str
 ) -> None:
     """No Redis at all: every call still succeeds, through the fallback, with one warning."""
-    limiter = RedisRateLimiter(f"redis://127.0.0.1:{_free_port()}/0", key=key)
+    limiter = RedisRateLimiter(f"redis://127.0.0.1:{free_port()}/0", key=key)
     with caplog.at_level(logging.WARNING, logger="modelgates_async"):
         async with client_for(modelgates_server, limiter) as client:
             results = await asyncio.gather(*(client.api_keys.list() for _ in range(30)))

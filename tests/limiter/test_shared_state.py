@@ -8,7 +8,9 @@ import pytest
 
 from modelgates_async._limiter.scripts import SharedState
 
-redis_asyncio = pytest.importorskip("redis.asyncio")
+from .conftest import import_or_require
+
+redis_asyncio = import_or_require("redis.asyncio")
 
 T0 = 1_000_000.0  # the fake clock's start, seconds
 
