@@ -4,7 +4,8 @@ State, under one hash tag (so a Redis Cluster keeps both keys on one node):
 
 - ``{key}:state``, a hash: ``window`` (how many calls may be in flight, all processes
   together), ``round`` (bumped at each cut), ``resume_at`` (end of the pause a 429 asked
-  for), ``next_at`` (the next free send time under ``max_rate``), ``limited`` (429s counted);
+  for), ``next_at`` (the next free send time under ``max_rate``), ``min_rtt`` (about the
+  fastest a call completes), ``limited`` (429s counted);
 - ``{key}:leases``, a sorted set: one member per call in flight, scored by the time its lease
   expires. Expired leases are dropped at the start of every script, so a process that dies
   holding slots gives them back when their leases run out.
@@ -68,18 +69,33 @@ return {1, round, tostring(delay), tostring(window), tostring(resume_at)}
 )
 
 # ARGV: now, lease, outcome ('ok' / 'limited' / 'other'), round of the attempt, pause,
-# initial_window, max_window, state_ttl. Returns {round, window}.
+# initial_window, max_window, state_ttl, rtt (0: unknown), queue allowance.
+# Returns {round, window}.
 RELEASE = (
     _NOW
     + """
 local held = redis.call('ZREM', KEYS[2], ARGV[2])
-local s = redis.call('HMGET', KEYS[1], 'window', 'round', 'resume_at')
+local s = redis.call('HMGET', KEYS[1], 'window', 'round', 'resume_at', 'min_rtt')
 local window = tonumber(s[1]) or tonumber(ARGV[6])
 local round = tonumber(s[2]) or 0
 local outcome = ARGV[3]
+local rtt = tonumber(ARGV[9])
+local min_rtt = tonumber(s[4])
+if rtt > 0 then
+  if not min_rtt or rtt < min_rtt then
+    min_rtt = rtt
+  else
+    min_rtt = min_rtt + (rtt - min_rtt) * 0.001  -- the floor follows a lasting change slowly
+  end
+  redis.call('HSET', KEYS[1], 'min_rtt', tostring(min_rtt))
+end
 if outcome == 'ok' then
-  -- additive increase: about one more slot per window's worth of successes
-  window = math.min(tonumber(ARGV[7]), window + 1 / window)
+  -- additive increase, about one more slot per window's worth of successes — while the
+  -- calls in flight travel rather than queue (TCP Vegas): window * (1 - min_rtt / rtt)
+  -- estimates how many of them wait in a queue somewhere, gaining nothing
+  if rtt <= 0 or window * (1 - min_rtt / rtt) < tonumber(ARGV[10]) then
+    window = math.min(tonumber(ARGV[7]), window + 1 / window)
+  end
   redis.call('HSET', KEYS[1], 'window', tostring(window), 'round', round)
 elseif outcome == 'limited' then
   redis.call('HINCRBY', KEYS[1], 'limited', 1)
@@ -132,6 +148,7 @@ class SharedState:
         "_lease_ttl_ms",
         "_leases_key",
         "_max_window",
+        "_queue_allowance",
         "_release",
         "_state_key",
         "_state_ttl_ms",
@@ -148,8 +165,10 @@ class SharedState:
         lease_ttl: float,
         state_ttl: float,
         max_rate: float | None,
+        queue_allowance: float = 8.0,
     ) -> None:
         self.client = client
+        self._queue_allowance = repr(float(queue_allowance))
         self._state_key = f"{{{key}}}:state"
         self._leases_key = f"{{{key}}}:leases"
         self._initial_window = repr(float(initial_window))
@@ -195,9 +214,15 @@ class SharedState:
         outcome: str,
         round: int,
         pause: float = 0.0,
+        rtt: float = 0.0,
         now: float | None = None,
     ) -> tuple[int, float]:
-        """Give ``lease`` back with the attempt's outcome; return the new (round, window)."""
+        """Give ``lease`` back with the attempt's outcome; return the new (round, window).
+
+        ``rtt`` is how long the attempt took (seconds; 0 when unknown): the window grows on
+        a success only while ``window * (1 - fastest / rtt)``, the calls that queue rather
+        than travel, stays under ``queue_allowance``.
+        """
         round_, window = await self._release(
             keys=self.keys,
             args=(
@@ -209,6 +234,8 @@ class SharedState:
                 self._initial_window,
                 self._max_window,
                 self._state_ttl_ms,
+                repr(rtt * 1000.0),
+                self._queue_allowance,
             ),
         )
         return int(round_), float(window)

@@ -64,15 +64,16 @@ else:  # pragma: no cover - Python 3.10 has no asyncio.timeout
         return await asyncio.wait_for(call, seconds)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Attempt:
     """One attempt between acquire() and its release, for the task that runs it."""
 
-    __slots__ = ("lease", "outcome", "pause", "round")
     lease: str | None  # None: the attempt went through the in-process fallback
     round: int
     outcome: str
     pause: float
+    started: float  # monotonic seconds when it was let through
+    rtt: float = 0.0  # how long it took, once released
 
 
 # The transport runs acquire, release and on_success/on_rate_limited of one attempt in one
@@ -104,8 +105,9 @@ class RedisRateLimiter:
 
     - the pause a 429 asks for (``Retry-After``, up to the client's ``max_retry_after``);
     - a window of calls in flight that starts at ``initial_window`` for everyone together,
-      grows by about one slot per window's worth of successes up to ``max_window``, and is
-      halved once per round of 429s;
+      grows by about one slot per window's worth of successes up to ``max_window`` — only
+      while the calls complete about as fast as the fastest seen, not when more calls would
+      only wait in queues — and is halved once per round of 429s;
     - with ``max_rate``, a fixed ceiling in requests per second, calls spaced evenly.
 
     A call's slot is a lease that expires ``lease_ttl`` seconds after it was taken, so a
@@ -205,7 +207,7 @@ class RedisRateLimiter:
                 self.in_flight += 1
                 return
         await self.fallback.acquire(wait_pause=wait_pause)
-        _current.set(_Attempt(None, self.fallback.round, "other", 0.0))
+        _current.set(_Attempt(None, self.fallback.round, "other", 0.0, 0.0))
         self.in_flight += 1
 
     def release(self) -> None:
@@ -215,6 +217,7 @@ class RedisRateLimiter:
         if attempt is None or attempt.lease is None:
             self.fallback.release()
             return
+        attempt.rtt = time.monotonic() - attempt.started
         # on_success() follows without an await, so the outcome is known when this runs.
         task = asyncio.get_running_loop().create_task(self._finish(attempt))
         self._finishing.add(task)
@@ -328,18 +331,17 @@ class RedisRateLimiter:
         if not self._sharing:
             self._sharing = True
             logger.info("Redis is reachable again: rate limit shared under key %r", self.key)
-        attempt = _Attempt(lease, grant.round, "other", 0.0)
         if grant.wait > 0:  # max_rate: our turn comes later; the lease covers the wait
             try:
                 await asyncio.sleep(grant.wait)
             except BaseException:
                 self._forget(lease)
                 raise
-        return attempt
+        return _Attempt(lease, grant.round, "other", 0.0, time.monotonic())
 
     def _forget(self, lease: str) -> None:
         """Drop a lease in the background (it would expire anyway)."""
-        attempt = _Attempt(lease, -1, "other", 0.0)
+        attempt = _Attempt(lease, -1, "other", 0.0, 0.0)
         task = asyncio.get_running_loop().create_task(self._finish(attempt))
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
@@ -356,6 +358,7 @@ class RedisRateLimiter:
                     outcome=attempt.outcome,
                     round=attempt.round,
                     pause=attempt.pause,
+                    rtt=attempt.rtt,
                     now=self._now(),
                 )
             )

@@ -19,4 +19,3 @@ def test_missing_redis_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(conftest, "_NO_SKIP", True)
     with pytest.raises(pytest.fail.Exception, match="CI=true"):
         conftest.require(False, "redis-server is not installed")
-

@@ -59,6 +59,22 @@ async def test_successes_grow_the_window_additively(client: redis_asyncio.Redis,
     assert (await state.snapshot()).in_flight == 0
 
 
+async def test_the_window_stops_growing_while_calls_queue(
+    client: redis_asyncio.Redis, key: str
+) -> None:
+    """A success grows the window only while window * (1 - fastest/rtt) stays under 8."""
+    state = make_state(client, key, initial_window=10.0, max_window=64.0)
+    await state.acquire("fastest", wait_pause=True, now=T0)
+    await state.release("fastest", outcome="other", round=0, rtt=0.001, now=T0)  # sets 1 ms
+    await state.acquire("queued", wait_pause=True, now=T0)
+    # 10 * (1 - 1/10) = 9 calls waiting in queues: more slots would gain nothing
+    assert await state.release("queued", outcome="ok", round=0, rtt=0.01, now=T0) == (0, 10.0)
+    await state.acquire("travelling", wait_pause=True, now=T0)
+    # about 1.7 calls queueing: room to grow by 1/10
+    _, window = await state.release("travelling", outcome="ok", round=0, rtt=0.0012, now=T0)
+    assert window == pytest.approx(10.1)
+
+
 async def test_a_429_pauses_every_process_and_cuts_once(
     client: redis_asyncio.Redis, key: str
 ) -> None:
