@@ -16,10 +16,24 @@ clients fall back to their own in-process limiter (one warning) until it returns
 
 from __future__ import annotations
 
-from modelgates_async._limiter.shared import (
-    REDIS_URL_ENV,
-    RedisRateLimiter,
-    limiter_from_env_or_url,
-)
+import os
+from typing import Any
+
+from modelgates_async._limiter.shared import RedisRateLimiter
 
 __all__ = ["REDIS_URL_ENV", "RedisRateLimiter", "limiter_from_env_or_url"]
+
+#: The environment variable command-line tools read a Redis URL from.
+REDIS_URL_ENV = "MODELGATES_REDIS_URL"
+
+
+def limiter_from_env_or_url(url: str | None = None, **options: Any) -> RedisRateLimiter | None:
+    """A :class:`RedisRateLimiter` for ``url``, else ``$MODELGATES_REDIS_URL``, else None.
+
+    For command-line tools (``--redis URL``): the URL given wins over the environment;
+    neither means None, the in-process limiter. ``options`` go to :class:`RedisRateLimiter`.
+    """
+    url = url or os.environ.get(REDIS_URL_ENV) or None
+    if url is None:
+        return None
+    return RedisRateLimiter(url, **options)

@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import redis.asyncio
 import redis.exceptions
@@ -37,11 +37,10 @@ from modelgates_async._limiter.adaptive import AdaptiveLimiter
 from modelgates_async._limiter.scripts import SharedState
 from modelgates_async.errors import InvalidRequestError
 
-__all__ = ["REDIS_URL_ENV", "RedisRateLimiter", "limiter_from_env_or_url"]
+__all__ = ["RedisRateLimiter"]
 
 logger = logging.getLogger("modelgates_async")
 
-REDIS_URL_ENV = "MODELGATES_REDIS_URL"
 _T = TypeVar("_T")
 _REDIS_DOWN: tuple[type[BaseException], ...] = (
     redis.exceptions.RedisError,
@@ -376,18 +375,6 @@ class RedisRateLimiter:
                 type(exc).__name__,
                 self.key,
             )
-
-
-def limiter_from_env_or_url(url: str | None = None, **options: Any) -> RedisRateLimiter | None:
-    """A :class:`RedisRateLimiter` for ``url``, else ``$MODELGATES_REDIS_URL``, else None.
-
-    For command-line tools: ``--redis URL`` wins over the environment; neither given means
-    the in-process limiter. ``options`` are passed to :class:`RedisRateLimiter`.
-    """
-    url = url or os.environ.get(REDIS_URL_ENV) or None
-    if url is None:
-        return None
-    return RedisRateLimiter(url, **options)
 
 
 def _check_positive(name: str, value: object) -> None:
