@@ -34,7 +34,7 @@ from redis.backoff import NoBackoff
 
 from modelgates_async import _retry
 from modelgates_async._limiter.adaptive import AdaptiveLimiter
-from modelgates_async._limiter.scripts import SharedState
+from modelgates_async._limiter.scripts import Grant, SharedState
 from modelgates_async.errors import InvalidRequestError
 
 __all__ = ["RedisRateLimiter"]
@@ -283,8 +283,18 @@ class RedisRateLimiter:
         )
         return conn
 
-    async def _redis(self, call: Awaitable[_T]) -> _T:
-        return await _bounded(call, self.redis_timeout)
+    async def _redis(self, call: asyncio.Future[_T]) -> _T:
+        """Wait for ``call`` at most ``redis_timeout``; cancellable even where redis-py is not.
+
+        redis-py's asyncio client swallows a cancellation that arrives at some points of a
+        command; waiting through ``shield`` keeps our own task cancellable (and the timeout
+        exact) whatever the command does. The command is cancelled when we stop waiting.
+        """
+        try:
+            return await _bounded(asyncio.shield(call), self.redis_timeout)
+        except BaseException:
+            call.cancel()
+            raise
 
     def _now(self) -> float | None:
         return None if self._clock is None else self._clock()
@@ -295,6 +305,7 @@ class RedisRateLimiter:
         if probe:
             self._retry_at = time.monotonic() + self.retry_interval  # one probe at a time
         lease = f"{self._lease_prefix}{next(self._lease_ids)}"
+        call: asyncio.Future[Grant] | None = None  # the last acquire sent
         try:
             conn = self._connection()
             async with conn.gate:
@@ -303,9 +314,10 @@ class RedisRateLimiter:
                 poll = _POLL_FIRST
                 slept_until = -1.0
                 while True:
-                    grant = await self._redis(
+                    call = asyncio.ensure_future(
                         conn.state.acquire(lease, wait_pause=wait_pause, now=self._now())
                     )
+                    grant = await self._redis(call)
                     self.round = grant.round
                     if grant.granted:
                         break
@@ -322,10 +334,10 @@ class RedisRateLimiter:
                     poll = min(poll * 2, _POLL_MAX)
         except _REDIS_DOWN as exc:
             self._fall_back(exc)
-            self._forget(lease)
+            self._forget(lease, call)
             return None
         except BaseException:
-            self._forget(lease)  # cancelled: the script may have granted the lease
+            self._forget(lease, call)  # cancelled: the script may have granted the lease
             raise
         if not self._sharing:
             self._sharing = True
@@ -334,31 +346,37 @@ class RedisRateLimiter:
             try:
                 await asyncio.sleep(grant.wait)
             except BaseException:
-                self._forget(lease)
+                self._forget(lease, call)
                 raise
         return _Attempt(lease, grant.round, "other", 0.0, time.monotonic())
 
-    def _forget(self, lease: str) -> None:
-        """Drop a lease in the background (it would expire anyway)."""
+    def _forget(self, lease: str, call: asyncio.Future[Grant] | None = None) -> None:
+        """Drop a lease in the background, once ``call`` (that may grant it) is over."""
+        if call is None:
+            return  # never asked for
         attempt = _Attempt(lease, -1, "other", 0.0, 0.0)
-        task = asyncio.get_running_loop().create_task(self._finish(attempt))
+        task = asyncio.get_running_loop().create_task(self._finish(attempt, after=call))
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
 
-    async def _finish(self, attempt: _Attempt) -> None:
+    async def _finish(self, attempt: _Attempt, after: asyncio.Future[Grant] | None = None) -> None:
         assert attempt.lease is not None
+        if after is not None:
+            await asyncio.wait({after})  # never raises: the outcome does not matter here
         conn = self._conn
         if conn is None or not self._sharing:
             return  # the lease expires on its own
         try:
             self.round, _ = await self._redis(
-                conn.state.release(
-                    attempt.lease,
-                    outcome=attempt.outcome,
-                    round=attempt.round,
-                    pause=attempt.pause,
-                    rtt=attempt.rtt,
-                    now=self._now(),
+                asyncio.ensure_future(
+                    conn.state.release(
+                        attempt.lease,
+                        outcome=attempt.outcome,
+                        round=attempt.round,
+                        pause=attempt.pause,
+                        rtt=attempt.rtt,
+                        now=self._now(),
+                    )
                 )
             )
         except _REDIS_DOWN as exc:

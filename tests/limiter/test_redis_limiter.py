@@ -74,6 +74,25 @@ async def test_a_429_in_one_process_pauses_the_others(
     assert other.rate_limited == 0
 
 
+async def test_a_cancelled_wait_leaves_no_slot_taken(redis_url: str, key: str) -> None:
+    """An acquire cancelled while the shared window is full takes no slot with it."""
+    limiter = RedisRateLimiter(redis_url, key=key, initial_window=1)
+    await limiter.acquire()
+    waiting = asyncio.ensure_future(limiter.acquire())
+    while limiter._conn is None or not limiter._conn.gate.locked():
+        await asyncio.sleep(0)  # until the waiter asks Redis (it holds the gate meanwhile)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    limiter.release()
+    await limiter.aclose()  # sends the pending releases
+    probe = RedisRateLimiter(redis_url, key=key)
+    state = await probe._connection().state.snapshot()
+    await probe.aclose()
+    assert state.in_flight == 0
+    assert limiter.in_flight == 0
+
+
 def test_sync_facade_uses_the_shared_limiter(
     modelgates_server: LocalServer, redis_url: str, key: str
 ) -> None:
