@@ -165,7 +165,7 @@ class SharedState:
         lease_ttl: float,
         state_ttl: float,
         max_rate: float | None,
-        queue_allowance: float = 8.0,
+        queue_allowance: float = 4.0,
     ) -> None:
         self.client = client
         self._queue_allowance = repr(float(queue_allowance))

@@ -62,7 +62,7 @@ async def test_successes_grow_the_window_additively(client: redis_asyncio.Redis,
 async def test_the_window_stops_growing_while_calls_queue(
     client: redis_asyncio.Redis, key: str
 ) -> None:
-    """A success grows the window only while window * (1 - fastest/rtt) stays under 8."""
+    """A success grows the window only while window * (1 - fastest/rtt) stays under 4."""
     state = make_state(client, key, initial_window=10.0, max_window=64.0)
     await state.acquire("fastest", wait_pause=True, now=T0)
     await state.release("fastest", outcome="other", round=0, rtt=0.001, now=T0)  # sets 1 ms
