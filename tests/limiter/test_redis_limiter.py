@@ -79,8 +79,12 @@ async def test_a_cancelled_wait_leaves_no_slot_taken(redis_url: str, key: str) -
     limiter = RedisRateLimiter(redis_url, key=key, initial_window=1)
     await limiter.acquire()
     waiting = asyncio.ensure_future(limiter.acquire())
-    while limiter._conn is None or not limiter._conn.gate.locked():
-        await asyncio.sleep(0)  # until the waiter asks Redis (it holds the gate meanwhile)
+    for _ in range(10_000):  # until the waiter asks Redis (it holds the gate meanwhile)
+        if limiter._conn is not None and limiter._conn.gate.locked():
+            break
+        await asyncio.sleep(0)
+    assert limiter._conn is not None
+    assert limiter._conn.gate.locked()
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
