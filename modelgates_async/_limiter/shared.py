@@ -236,7 +236,9 @@ class RedisRateLimiter:
         self.rate_limited += 1
         attempt = _current.get()
         if attempt is None or attempt.lease is None:
-            self.fallback.on_rate_limited(pause, started_round)
+            # The fallback's own round, kept at acquire: ``started_round`` is the shared one.
+            own_round = self.fallback.round if attempt is None else attempt.round
+            self.fallback.on_rate_limited(pause, own_round)
         else:
             attempt.outcome = "limited"
             attempt.pause = pause

@@ -97,6 +97,21 @@ async def test_a_cancelled_wait_leaves_no_slot_taken(redis_url: str, key: str) -
     assert limiter.in_flight == 0
 
 
+async def test_leases_follow_the_clock_given(redis_url: str, key: str) -> None:
+    """With clock=, lease expiry follows that clock: slots never released return after lease_ttl."""
+    now = [5000.0]
+    limiter = RedisRateLimiter(
+        redis_url, key=key, initial_window=2, lease_ttl=10, clock=lambda: now[0]
+    )
+    await limiter.acquire()
+    await limiter.acquire()  # the whole window, never released (as if the holder died)
+    now[0] += 10.5
+    await asyncio.wait_for(limiter.acquire(), timeout=5)  # granted at once: both leases lapsed
+    state = await limiter._connection().state.snapshot()
+    await limiter.aclose()
+    assert state.in_flight == 1
+
+
 def test_sync_facade_uses_the_shared_limiter(
     modelgates_server: LocalServer, redis_url: str, key: str
 ) -> None:
@@ -127,6 +142,22 @@ async def test_unreachable_redis_falls_back_with_one_warning(
     assert "127.0.0.1" not in fallback_warnings(caplog)[0].message
 
 
+async def test_fallback_adapts_to_429s_on_its_own(
+    modelgates_server: LocalServer, key: str, waits: list[float]
+) -> None:
+    """Without Redis, a 429 engages the process's own limiter, as if no Redis were configured."""
+    limiter = RedisRateLimiter(f"redis://127.0.0.1:{free_port()}/0", key=key)
+    limiter.round = 5  # the shared round seen before Redis went away: not the fallback's
+    modelgates_server.inject_fault("/api/v1/keys", status=429, headers={"Retry-After": "3"})
+    async with client_for(modelgates_server, limiter) as client:
+        await client.api_keys.list()
+    assert not limiter.sharing
+    assert limiter.fallback.engaged
+    assert limiter.fallback.rate_limited == limiter.rate_limited == 1
+    assert limiter.fallback.round == 1  # the one cut of its window
+    assert waits == [3.0]
+
+
 async def test_redis_stopped_mid_run_then_back(
     modelgates_server: LocalServer,
     own_redis: RedisServer,
@@ -155,11 +186,10 @@ async def test_redis_stopped_mid_run_then_back(
             assert len(fallback_warnings(caplog)) == 1
 
             own_redis.start()  # same port
-            for _ in range(200):  # bounded: each call probes Redis once retry_interval passed
+            for _ in range(2000):  # bounded: a call probes Redis once retry_interval passed
                 await client.api_keys.list()
                 if limiter.sharing:
                     break
-                await asyncio.sleep(0.01)
         assert limiter.sharing
         assert len(fallback_warnings(caplog)) == 1
         assert any("reachable again" in r.message for r in caplog.records)
