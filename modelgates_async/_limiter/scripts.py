@@ -4,8 +4,10 @@ State, under one hash tag (so a Redis Cluster keeps both keys on one node):
 
 - ``{key}:state``, a hash: ``window`` (how many calls may be in flight, all processes
   together), ``round`` (bumped at each cut), ``resume_at`` (end of the pause a 429 asked
-  for), ``next_at`` (the next free send time under ``max_rate``), ``min_rtt`` (about the
-  fastest a call completes), ``limited`` (429s counted);
+  for), ``next_at`` (the next free send time under ``max_rate`` or the learned pace),
+  ``min_rtt`` (about the fastest a call completes), ``pace`` / ``pace_at`` (the learned
+  pace and when it started growing), ``cut_at`` / ``grants`` (the last cut, the calls let
+  through since), ``limited`` (429s counted);
 - ``{key}:leases``, a sorted set: one member per call in flight, scored by the time its lease
   expires. Expired leases are dropped at the start of every script, so a process that dies
   holding slots gives them back when their leases run out.
@@ -40,7 +42,8 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 ACQUIRE = (
     _NOW
     + """
-local s = redis.call('HMGET', KEYS[1], 'window', 'round', 'resume_at', 'next_at')
+local s = redis.call('HMGET', KEYS[1], 'window', 'round', 'resume_at', 'next_at', 'pace',
+                    'pace_at')
 local window = tonumber(s[1]) or tonumber(ARGV[4])
 local round = tonumber(s[2]) or 0
 local resume_at = tonumber(s[3]) or 0
@@ -56,6 +59,12 @@ if redis.call('ZCARD', KEYS[2]) >= window then
 end
 local delay = 0
 local interval = tonumber(ARGV[7])
+local pace = tonumber(s[5])
+if pace then
+  -- the learned pace (calls per ms) grows by 2 % of itself a second from the end of the pause
+  interval = math.max(interval, 1 / (pace * (1 + 0.00002 * math.max(0, now - tonumber(s[6])))))
+end
+redis.call('HINCRBY', KEYS[1], 'grants', 1)
 if interval > 0 then
   local next_at = math.max(tonumber(s[4]) or 0, now)
   delay = next_at - now
@@ -69,7 +78,7 @@ return {1, round, tostring(delay), tostring(window), tostring(resume_at)}
 )
 
 # ARGV: now, lease, outcome ('ok' / 'limited' / 'other'), round of the attempt, pause,
-# initial_window, max_window, state_ttl, rtt (0: unknown), queue allowance.
+# initial_window, max_window, state_ttl, rtt (0: unknown), queue allowance, pace horizon.
 # Returns {round, window}.
 RELEASE = (
     _NOW
@@ -101,12 +110,22 @@ elseif outcome == 'limited' then
   redis.call('HINCRBY', KEYS[1], 'limited', 1)
   -- multiplicative decrease, once per round: a 429 of a call sent before the last cut met
   -- the same exhausted budget as the one that made the cut
+  local resume_at = math.max(tonumber(s[3]) or 0, now + tonumber(ARGV[5]))
   if tonumber(ARGV[4]) == round then
     local in_flight = redis.call('ZCARD', KEYS[2]) + held
     round = round + 1
     window = math.max(1, math.min(window, in_flight) / 2)
+    -- rounds back to back: the calls granted over the whole last cycle, its pause included,
+    -- are what the account sustains; pace a little under that from the end of this pause
+    local c = redis.call('HMGET', KEYS[1], 'cut_at', 'grants')
+    local cut_at = tonumber(c[1])
+    local grants = tonumber(c[2]) or 0
+    if cut_at and now > cut_at and now - cut_at <= tonumber(ARGV[11]) and grants >= 10 then
+      redis.call('HSET', KEYS[1], 'pace', tostring(0.95 * grants / (now - cut_at)),
+                 'pace_at', tostring(resume_at))
+    end
+    redis.call('HSET', KEYS[1], 'cut_at', tostring(now), 'grants', 0)
   end
-  local resume_at = math.max(tonumber(s[3]) or 0, now + tonumber(ARGV[5]))
   redis.call('HSET', KEYS[1], 'window', tostring(window), 'round', round,
              'resume_at', tostring(resume_at))
 end
@@ -236,6 +255,7 @@ class SharedState:
                 self._state_ttl_ms,
                 repr(rtt * 1000.0),
                 self._queue_allowance,
+                "15000",  # pace horizon: a longer cycle says nothing about the limit
             ),
         )
         return int(round_), float(window)

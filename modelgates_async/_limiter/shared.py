@@ -1,7 +1,8 @@
 """RedisRateLimiter: one adaptive limiter for every process that uses the same Redis and key.
 
 The state machine is the in-process limiter's (a pause on 429, an AIMD window of calls in
-flight) plus an optional fixed ceiling in requests per second; it lives in Redis and changes
+flight) plus a pace learned from rounds of 429s and an optional fixed ceiling in requests per
+second; it lives in Redis and changes
 only inside Lua scripts (:mod:`._limiter.scripts`). This module is the client side: leases,
 waiting, and what happens when Redis is not there.
 
@@ -107,6 +108,8 @@ class RedisRateLimiter:
       grows by about one slot per window's worth of successes up to ``max_window`` — only
       while the calls complete about as fast as the fastest seen, not when more calls would
       only wait in queues — and is halved once per round of 429s;
+    - when rounds of 429s come back to back (less than 15 s apart), a pace: 95 % of the calls
+      the account let through over the last round, pause included, growing by 2 % a second;
     - with ``max_rate``, a fixed ceiling in requests per second, calls spaced evenly.
 
     A call's slot is a lease that expires ``lease_ttl`` seconds after it was taken, so a

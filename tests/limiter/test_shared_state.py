@@ -135,3 +135,42 @@ async def test_every_key_expires_on_its_own(client: redis_asyncio.Redis, key: st
     assert 0 < await client.pttl(leases_key) <= 5_002
     await state.release("a", outcome="ok", round=0)
     assert 0 < await client.pttl(state_key) <= 30_000
+
+
+async def cut(state: SharedState, now: float, round_: int, pause: float = 1.0) -> None:
+    """One call refused with a 429 that cuts the window (the first of round ``round_``)."""
+    lease = f"cut-{now}"
+    assert (await state.acquire(lease, wait_pause=False, now=now)).granted
+    await state.release(lease, outcome="limited", round=round_, pause=pause, now=now)
+
+
+async def grant_many(state: SharedState, n: int, now: float) -> list[float]:
+    """``n`` calls let through at ``now``; their delays under the pace."""
+    delays = []
+    for i in range(n):
+        grant = await state.acquire(f"g-{now}-{i}", wait_pause=False, now=now)
+        assert grant.granted
+        delays.append(grant.wait)
+        await state.release(f"g-{now}-{i}", outcome="other", round=-1, now=now)
+    return delays
+
+
+async def test_rounds_back_to_back_pace_the_calls(client: redis_asyncio.Redis, key: str) -> None:
+    """Two cuts 2 s apart with 40 calls between: pace at 0.95 x 20/s, growing 2 % a second."""
+    state = make_state(client, key)
+    await cut(state, T0, 0)
+    await grant_many(state, 39, T0 + 1.5)  # + the cutting call below: 40 in the cycle
+    await cut(state, T0 + 2.0, 1)  # pause until T0 + 3
+    delays = await grant_many(state, 3, T0 + 3.0)
+    assert delays == pytest.approx([0.0, 1 / 19, 2 / 19], rel=1e-5)
+    later = await grant_many(state, 2, T0 + 13.0)  # 10 s on: 19/s x 1.2
+    assert later == pytest.approx([0.0, 1 / (19 * 1.2)], rel=1e-5)
+
+
+async def test_rounds_far_apart_do_not_pace(client: redis_asyncio.Redis, key: str) -> None:
+    """A cycle longer than 15 s (idle time, long pauses) says nothing about the limit."""
+    state = make_state(client, key)
+    await cut(state, T0, 0)
+    await grant_many(state, 50, T0 + 1.0)
+    await cut(state, T0 + 16.0, 1)
+    assert await grant_many(state, 3, T0 + 17.0) == [0.0, 0.0, 0.0]
