@@ -367,7 +367,8 @@ class RedisRateLimiter:
     async def _finish(self, attempt: _Attempt, after: asyncio.Future[Grant] | None = None) -> None:
         assert attempt.lease is not None
         if after is not None:
-            await asyncio.wait({after})  # never raises: the outcome does not matter here
+            # Never raises; bounded even if the call ignores its cancellation.
+            await asyncio.wait({after}, timeout=self.redis_timeout)
         conn = self._conn
         if conn is None or not self._sharing:
             return  # the lease expires on its own
