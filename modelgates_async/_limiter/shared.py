@@ -1,10 +1,9 @@
 """RedisRateLimiter: one adaptive limiter for every process that uses the same Redis and key.
 
 The state machine is the in-process limiter's (a pause on 429, an AIMD window of calls in
-flight) plus a pace learned from rounds of 429s and an optional fixed ceiling in requests per
-second; it lives in Redis and changes
-only inside Lua scripts (:mod:`._limiter.scripts`). This module is the client side: leases,
-waiting, and what happens when Redis is not there.
+flight) plus a pace learned from rounds of 429s and an optional ceiling in requests per second;
+it lives in Redis and changes only inside Lua scripts (:mod:`._limiter.scripts`). This module
+is the client side: leases, waiting, and what happens when Redis is not there.
 
 Redis unreachable, slow or failing: the call goes through the process's own
 :class:`AdaptiveLimiter` instead, one WARNING is logged when that starts (not one per call),
