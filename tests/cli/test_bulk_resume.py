@@ -90,6 +90,11 @@ async def eventually(condition: Callable[[], bool]) -> None:
     raise AssertionError("the condition never held")
 
 
+async def until_keys(server: LocalServer, count: int) -> None:
+    """Wait until the server holds ``count`` keys: the run is that far."""
+    await eventually(lambda: server.state.store.count() >= count)
+
+
 def inject_faults(server: LocalServer) -> None:
     """5xx, 429 and dropped connections on the next creates, and a 503 on a listing."""
     server.inject_fault("/keys", method="POST", status=500, times=3)
@@ -145,7 +150,7 @@ async def test_killed_and_interrupted_bulk_create_resumes_to_one_key_per_line(
     for sig, at in INTERRUPTIONS:
         inject_faults(modelgates_server)
         process = await start(modelgates_server, tmp_path)
-        await eventually(lambda at=at: modelgates_server.state.store.count() >= at)
+        await until_keys(modelgates_server, at)
         if sig == signal.SIGKILL:
             await leave_creates_unanswered(process, modelgates_server, journal)
         process.send_signal(sig)
@@ -166,7 +171,7 @@ async def test_first_ctrl_c_finishes_in_flight_saves_secrets_and_exits_130(
     source = write_tenants(tmp_path, 1000)
     modelgates_server.inject_fault("/keys", method="POST", delay=0.01, times=100_000)
     process = await start(modelgates_server, tmp_path)
-    await eventually(lambda: modelgates_server.state.store.count() >= 200)
+    await until_keys(modelgates_server, 200)
     process.send_signal(signal.SIGINT)
     stderr = await finish(process)
     assert process.returncode == 130, stderr
