@@ -22,6 +22,7 @@ from modelgates_async._bulk import DEFAULT_CONCURRENCY
 from modelgates_async._client import AsyncModelGates
 from modelgates_async.cli.app import APIFailure, common_options, explain, run, settings
 from modelgates_async.cli.bulk_journal import (
+    AlreadyDone,
     count_done,
     journal_path,
     mismatch_message,
@@ -84,7 +85,11 @@ def bulk_create(file: Path, out: Path | None, concurrency: int, show_secrets: bo
     rows = read_specs(file)
     out = out if out is not None else default_secrets_path(file)
     journal = journal_path(out)
-    earlier = sum(entry.state == "done" for entry in prepare_destination(out, journal))
+    try:
+        earlier = sum(entry.state == "done" for entry in prepare_destination(out, journal, rows))
+    except AlreadyDone:
+        report_done(file, out, len(rows))
+        return
     failures: list[tuple[Row, str]] = []
     created: list[tuple[Row, CreatedKey]] = []
     state = settings()
@@ -159,6 +164,29 @@ def bulk_create(file: Path, out: Path | None, concurrency: int, show_secrets: bo
             f"{len(failures)} of {len(rows)} line(s) failed; see above. Run the same command "
             f"again to retry them ({journal} remembers the rest)."
         )
+
+
+def report_done(source: Path, out: Path, lines: int) -> None:
+    """What a run of a file that a finished run made every key of says: nothing to do."""
+    if settings().json:
+        print_json(
+            {
+                "file": str(source),
+                "lines": lines,
+                "created": 0,
+                "created_earlier": lines,
+                "failed": 0,
+                "secrets_file": str(out),
+                "keys": [],
+                "errors": [],
+            }
+        )
+        return
+    console().print(
+        f"Nothing to do: every line of {source} has its key already (made by an earlier "
+        f"run); the secrets are in {out}.",
+        soft_wrap=True,
+    )
 
 
 def interrupted_summary(

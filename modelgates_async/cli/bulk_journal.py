@@ -28,6 +28,7 @@ from modelgates_async.cli.specfile import Row
 from modelgates_async.errors import JournalError, JournalMismatchError
 
 __all__ = [
+    "AlreadyDone",
     "count_done",
     "journal_path",
     "mismatch_message",
@@ -41,22 +42,51 @@ def journal_path(out: Path) -> Path:
     return out.with_name(out.name + ".journal")
 
 
-def prepare_destination(out: Path, journal: Path) -> list[JournalEntry]:
+def prepare_destination(out: Path, journal: Path, rows: Sequence[Row]) -> list[JournalEntry]:
     """Check where the secrets go, before anything is sent; the journal's entries when a
-    run is being resumed (else ``[]``). A secrets file without a journal is never
-    overwritten: it is a usage error."""
+    run is being resumed (else ``[]``). Raises :class:`AlreadyDone` when ``out`` is the
+    secrets file of a finished run of these rows. Any other secrets file without a journal
+    is never overwritten: a usage error."""
     if journal.exists() or journal.is_symlink():
         try:
             return read_journal(journal)
         except JournalError as exc:
             raise click.UsageError(f"{exc.message}. Nothing was sent.") from None
     if out.exists() or out.is_symlink():
+        if _holds_every_line(out, rows):
+            raise AlreadyDone(out)
         raise click.UsageError(
-            f"{out} already exists and no unfinished run's journal ({journal.name}) is beside "
-            "it: secrets files are never overwritten. If it is from a finished run of this "
-            "file, every line has its key already; else choose another --out."
+            f"{out} already exists and is not the secrets file of a finished run of this "
+            f"file, nor has an unfinished run's journal ({journal.name}) beside it: secrets "
+            "files are never overwritten. Choose another --out."
         )
     return []
+
+
+class AlreadyDone(Exception):
+    """Every line of FILE has its key already: ``path`` is the finished run's secrets file."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+
+def _holds_every_line(out: Path, rows: Sequence[Row]) -> bool:
+    """Whether ``out`` is what a finished run of ``rows`` wrote: a secret for each line."""
+    try:
+        with out.open(encoding="utf-8") as handle:
+            records = [json.loads(line) for line in handle]
+    except (OSError, ValueError):
+        return False
+    try:
+        return (
+            bool(rows)
+            and [(r["line"], str(r["name"]).strip()) for r in records]
+            == [(row.line, row.name) for row in rows]
+            and all(isinstance(r["key"], str) and r["key"] for r in records)
+        )
+    except (KeyError, TypeError):
+        return False
 
 
 def mismatch_message(
