@@ -5,9 +5,12 @@ session: it imports the server and the client only inside fixtures.
 
 Fixtures:
 
-- ``modelgates_server_session`` (session): one ``LocalServer`` in a background thread on
-  ``127.0.0.1:<free port>``, stopped at the end of the session. Its options come from the
-  ``modelgates_server_options`` fixture (override it: ``{"rate_limit": 5}``, ``{"db": ...}``).
+- ``modelgates_server_options`` (function): the server's options, ``{}``. Override it — a
+  plain ``@pytest.fixture`` in a conftest, a module or a class, or any wider scope — with
+  ``{"rate_limit": 5}``, ``{"db": ...}``; tests with other options get another server.
+- ``modelgates_server_session`` (function): the ``LocalServer`` for those options, in a
+  background thread on ``127.0.0.1:<free port>``: started the first time a test asks for
+  those options and kept for the session (at most ``MAX_SERVERS`` at once), not reset.
 - ``modelgates_server`` (function): the same server, reset before and after each test (no
   keys, no spend, no faults, real time), so tests never see each other's state.
 - ``async_modelgates_server`` (function, async): an ``AsyncLocalServer`` of its own in the
@@ -17,6 +20,11 @@ Fixtures:
 - ``modelgates_client``: the same with the sync ``ModelGates`` facade.
 - ``modelgates_no_backoff``: test mode for the test's duration (see ``no_backoff()``); the
   fixture's value is the list of waits skipped.
+
+The async fixtures need pytest-asyncio, and async tests need it told to run them
+(``asyncio_mode = "auto"``, or ``@pytest.mark.asyncio`` on each). A test that uses our
+fixtures without that set-up *fails* with what to do — it is never skipped, which would let a
+CI run pass without running it.
 
 Test mode, in the spirit of stamina's ``set_testing``: ``no_backoff()`` skips every pause
 between retry attempts and every rate-limiter pause, ``Retry-After`` included, in every
@@ -43,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -210,7 +219,9 @@ SET_UP_ASYNCIO = (
 
 
 def _asyncio_plugin_active(config: pytest.Config) -> bool:
-    return config.pluginmanager.has_plugin("asyncio")
+    # By module, not by name: `-p pytest_asyncio.plugin` registers it under another name.
+    module = sys.modules.get("pytest_asyncio.plugin")
+    return module is not None and config.pluginmanager.is_registered(module)
 
 
 @pytest.hookimpl(tryfirst=True)
