@@ -241,15 +241,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         any(name in names for name in OUR_FIXTURES)
         and inspect.iscoroutinefunction(function)
         and item.get_closest_marker("asyncio") is None
-        and (
-            not _asyncio_plugin_active(item.config) or item.config.getini("asyncio_mode") != "auto"
-        )
     ):
-        pytest.fail(
-            f"{item.nodeid} is an async test that nothing runs (it would be skipped, or "
-            f"fail obscurely): {SET_UP_ASYNCIO}.",
-            pytrace=False,
-        )
+        if not _asyncio_plugin_active(item.config):
+            pytest.fail(
+                f"{item.nodeid} is an async test, and pytest-asyncio is not installed or "
+                f"not enabled, so nothing would run it: {SET_UP_ASYNCIO}.",
+                pytrace=False,
+            )
+        if item.config.getini("asyncio_mode") != "auto":
+            pytest.fail(
+                f"{item.nodeid} is an async test without @pytest.mark.asyncio, and "
+                "pytest-asyncio is in strict mode, so nothing would run it: mark it, or set "
+                '`asyncio_mode = "auto"` in your pytest configuration.',
+                pytrace=False,
+            )
 
 
 def _async_fixture(function: Any) -> Any:
