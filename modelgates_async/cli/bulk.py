@@ -160,9 +160,10 @@ def bulk_create(file: Path, out: Path | None, concurrency: int, show_secrets: bo
         raise APIFailure(problem)
     report_bulk(file, out if done else None, rows, created, failures, show_secrets, earlier)
     if failures:
+        kept = f" ({journal} remembers the rest)" if journal.exists() else ""
         raise APIFailure(
             f"{len(failures)} of {len(rows)} line(s) failed; see above. Run the same command "
-            f"again to retry them ({journal} remembers the rest)."
+            f"again to retry them{kept}."
         )
 
 

@@ -275,3 +275,18 @@ async def test_a_second_ctrl_c_stops_at_once_and_the_journal_still_resumes(
 def in_doubt(journal: Path) -> int:
     """How many lines the journal has sent (or is about to) without an answer."""
     return sum(entry.state == "in_doubt" for entry in read_journal(journal))
+
+
+def test_a_run_that_made_no_key_leaves_nothing_to_resume(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
+) -> None:
+    """Every line refused (4xx: provably no key made): exit 1, and neither a secrets file
+    nor a journal is left; the next run starts afresh and makes every key."""
+    source = tmp_path / "t.csv"
+    source.write_text("name\na\nb\n")
+    modelgates_server.inject_fault("/keys", method="POST", status=400, times=2)
+    refused = invoke("keys", "bulk-create", str(source), "--concurrency", "1")
+    assert refused.exit_code == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["t.csv"]
+    assert invoke("keys", "bulk-create", str(source)).exit_code == 0
+    assert sorted(key.name for key in all_keys(modelgates_server)) == ["a", "b"]
