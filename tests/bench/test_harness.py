@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from benchmarks.cli import evaluate_targets
 from benchmarks.report import Row, Target, format_ratio, format_value, markdown, text_table
-from benchmarks.scenarios import _fill_ratios
-from benchmarks.stats import median, ratio
+from benchmarks.stats import median, quartiles, ratio
+from benchmarks.throughput import fill_ratios
 
 
 def _machine() -> dict[str, object]:
@@ -31,7 +31,7 @@ def _throughput_rows() -> list[Row]:
         Row("1. get", "AsyncModelGates", n=100, value=9_000.0, unit="req/s", cpu_per_1k=0.12),
         Row("1. get", "openrouter async", n=10, value=300.0, unit="req/s", cpu_per_1k=3.0),
     ]
-    _fill_ratios(rows, "raw aiohttp", "openrouter async")
+    fill_ratios(rows, "raw aiohttp", "openrouter async")
     return rows
 
 
