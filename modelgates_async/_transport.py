@@ -66,6 +66,8 @@ _NOT_CONNECTED: tuple[type[BaseException], ...] = (
 
 
 _NO_JSON = object()
+# json.dumps(body, separators=...) builds a JSONEncoder on every call; one made once is the same.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @functools.lru_cache(maxsize=32)
@@ -144,7 +146,7 @@ class Transport:
         with the client's, in every error and log record of the call.
         """
         url = URL(self._base_url + path + query, encoded=True)
-        data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        data = None if body is None else _ENCODE(body).encode()
         client_timeout = _client_timeout(timeout)
         redactor = self._redactor.with_secrets(secrets) if secrets else self._redactor
 
