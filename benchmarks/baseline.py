@@ -54,7 +54,10 @@ class Baseline:
             return self
         self._temporary = tempfile.TemporaryDirectory(prefix="modelgates-baseline-")
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(self._temporary.name, filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+
+                tar.extractall(self._temporary.name, filter="data")
+            else:  # our own repository's archive: trusted
+                tar.extractall(self._temporary.name)
         self.directory = Path(self._temporary.name)
         return self
 
