@@ -1,6 +1,6 @@
 """`modelgates keys bulk-create --redis URL`: the CLI's client shares its limiter through a real
-redis-server (from --redis, $MODELGATES_REDIS_URL or the profile), and says how to get the
-redis extra when it is missing."""
+redis-server (from --redis, $MODELGATES_REDIS_URL or the profile), goes on alone when Redis is
+unreachable, and says how to get the redis extra when it is missing."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from modelgates_async.cli import group
 from modelgates_async.cli.shared_limit import REDIS_URL_ENV
 from modelgates_async.server import LocalServer
 
-from .helpers import RedisServer, import_or_require
+from .helpers import RedisServer, free_port, import_or_require
 
 ROWS = 5
 
@@ -137,3 +137,19 @@ def test_a_url_without_a_scheme_is_a_usage_error(modelgates: Any, tenants: Path)
     assert "--redis must be a Redis URL such as redis://localhost:6379/0" in result.stderr
     assert "secret" not in result.stderr
     assert not tenants.with_name("tenants.secrets.jsonl").exists()
+
+
+def test_an_unreachable_redis_still_finishes_the_job_with_one_warning(
+    modelgates: Any, tenants: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """--redis naming a port where nothing listens: every key is made, and one WARNING says
+    the run went on with its own limiter."""
+    import_or_require("modelgates_async.redis")
+    result = modelgates(
+        "keys", "bulk-create", str(tenants), "--redis", f"redis://127.0.0.1:{free_port()}/0"
+    )
+    assert result.exit_code == 0, result.output
+    assert len(tenants.with_name("tenants.secrets.jsonl").read_text().splitlines()) == ROWS
+    warnings = [r for r in caplog.records if "Redis is unreachable" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].levelname == "WARNING"
