@@ -166,7 +166,8 @@ def redis_option(function: F) -> F:
         expose_value=False,
         callback=callback,
         help="Share the rate limit with every process using this Redis, e.g. "
-        f"redis://host:6379/0 (default: ${REDIS_URL_ENV}; needs the redis extra).",
+        f"redis://host:6379/0 (default: ${REDIS_URL_ENV}, else the profile's redis_url; "
+        "needs the redis extra).",
     )(function)
 
 

@@ -153,3 +153,9 @@ def test_an_unreachable_redis_still_finishes_the_job_with_one_warning(
     warnings = [r for r in caplog.records if "Redis is unreachable" in r.getMessage()]
     assert len(warnings) == 1
     assert warnings[0].levelname == "WARNING"
+
+
+def test_the_cli_reads_the_variable_the_library_names() -> None:
+    """The CLI's copy of the variable's name (read without redis-py) is the library's."""
+    redis_module = import_or_require("modelgates_async.redis")
+    assert redis_module.REDIS_URL_ENV == REDIS_URL_ENV
