@@ -316,5 +316,12 @@ def read_fleet(path: Path) -> list[DesiredKey]:
     keys = [key for line, raw in entries if (key := _entry(line, raw, problems)) is not None]
     _duplicates(keys, problems)
     if problems:
-        raise FleetFileError(path, problems)
+        raise FleetFileError(path, sorted(problems, key=_line_of))
     return keys
+
+
+def _line_of(problem: str) -> int:
+    """The first line number a problem names, to list problems in file order."""
+    head = problem.split(":", 1)[0].split()
+    number = head[1].rstrip(",") if len(head) > 1 else ""
+    return int(number) if number.isdigit() else 0

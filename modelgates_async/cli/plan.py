@@ -17,7 +17,7 @@ from rich.table import Table
 from modelgates_async._client import AsyncModelGates
 from modelgates_async.cli.app import common_options, run, settings
 from modelgates_async.cli.apply_run import ApplyPaths, Pending, create_arguments, list_live
-from modelgates_async.cli.fleet_file import DesiredKey, FleetFileError, read_fleet
+from modelgates_async.cli.fleet_file import FLEET_FIELDS, DesiredKey, FleetFileError, read_fleet
 from modelgates_async.cli.formatting import field_text
 from modelgates_async.cli.keytable import unique_prefixes
 from modelgates_async.cli.output import console, print_json
@@ -97,9 +97,9 @@ def plan_table(plan: Plan, *, title: str | None = None) -> Table:
 
     for key in plan.creates[:LISTED_CHANGES]:
         fields = [
-            f"{field} {_shown(field, value)}"
-            for field, value in key.fields.items()
-            if not (field == "disabled" and value is False)
+            f"{field} {_shown(field, key.fields[field])}"
+            for field in FLEET_FIELDS
+            if field in key.fields and not (field == "disabled" and not key.fields[field])
         ]
         table.add_row("+", "create", key.name, "(new)", ", ".join(fields) or "—")
     more(len(plan.creates), "create")
