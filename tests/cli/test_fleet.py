@@ -59,7 +59,8 @@ def test_apply_creates_the_keys_of_the_file_and_keeps_their_secrets(
     assert "Apply complete: 3 created" in result.output
     keys = by_name(modelgates_server)
     assert sorted(keys) == ["tenant-1", "tenant-2", "tenant-3"]
-    assert keys["tenant-1"].limit == 50 and keys["tenant-1"].limit_reset is not None
+    assert keys["tenant-1"].limit == 50
+    assert keys["tenant-1"].limit_reset is not None
     assert keys["tenant-2"].include_byok_in_limit is True
     assert [keys[n].disabled for n in sorted(keys)] == [False, False, True]
     secrets_path = tmp_path / "fleet.secrets.jsonl"
@@ -140,7 +141,8 @@ def test_prune_disables_or_deletes_the_keys_the_file_does_not_name(
     )
     keys = by_name(modelgates_server)
     if mode == "disable":
-        assert keys["stray-1"].disabled and keys["stray-2"].disabled
+        assert keys["stray-1"].disabled
+        assert keys["stray-2"].disabled
         assert not keys["tenant-1"].disabled
         assert "No changes." in invoke("plan", str(fleet), "--prune").output
     else:
@@ -198,7 +200,11 @@ def test_the_json_plan_lists_every_change_with_raw_values(
     data = json.loads(result.output)
     assert data["summary"] == {"create": 2, "update": 1, "disable": 0, "delete": 1, "unchanged": 0}
     assert [item["name"] for item in data["create"]] == ["tenant-2", "tenant-3"]
-    assert data["create"][1]["fields"] == {"limit_reset": "monthly", "limit": 25.0, "disabled": True}
+    assert data["create"][1]["fields"] == {
+        "limit_reset": "monthly",
+        "limit": 25.0,
+        "disabled": True,
+    }
     assert data["create"][1]["line"] == 9
     (update,) = data["update"]
     assert update["hash"] == old.data.hash
@@ -209,7 +215,9 @@ def test_the_json_plan_lists_every_change_with_raw_values(
     assert data["delete"] == [
         {"name": "stray", "hash": stray.data.hash, "workspace_id": stray.data.workspace_id}
     ]
-    assert data["disable"] == [] and data["warnings"] == [] and data["pending_creates"] == 0
+    assert data["disable"] == []
+    assert data["warnings"] == []
+    assert data["pending_creates"] == 0
 
 
 def test_a_create_only_field_that_differs_is_a_warning_not_a_change(
@@ -221,7 +229,8 @@ def test_a_create_only_field_that_differs_is_a_warning_not_a_change(
     fleet = write(tmp_path, "- name: k\n  expires_at: '2032-01-01T00:00:00Z'\n")
     result = invoke("plan", str(fleet))
     assert result.exit_code == 0, result.output
-    assert "Warning: line 1: 'k'" in result.output and "expires_at" in result.output
+    assert "Warning: line 1: 'k'" in result.output
+    assert "expires_at" in result.output
     assert "No changes." in result.output
 
 

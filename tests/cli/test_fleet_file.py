@@ -41,7 +41,10 @@ def test_yaml_defaults_apply_to_every_key_and_entries_override_them(tmp_path: Pa
         "a",
         {"limit": 5.0, "limit_reset": "daily", "disabled": False},
     )
-    assert (b.line, dict(b.fields)) == (6, {"limit": None, "limit_reset": "daily", "disabled": True})
+    assert (b.line, dict(b.fields)) == (
+        6,
+        {"limit": None, "limit_reset": "daily", "disabled": True},
+    )
 
 
 def test_a_plain_yaml_list_and_workspaces(tmp_path: Path) -> None:
@@ -76,14 +79,17 @@ def test_every_problem_of_a_yaml_file_is_listed_with_its_line(tmp_path: Path) ->
         "line 9",
         "line 12",
     ]
-    assert "limit" in found[1] and "limit" in found[2] and "expires_at" in found[3]
+    assert "limit" in found[1]
+    assert "limit" in found[2]
+    assert "expires_at" in found[3]
     assert "no name" in found[6]
 
 
 def test_yaml_syntax_errors_name_the_line(tmp_path: Path) -> None:
     """A YAML syntax error is one problem with its line."""
     (problem,) = problems(write(tmp_path, "f.yaml", "- name: a\n- name: [b\n  limit: 1\n"))
-    assert problem.startswith("line ") and "YAML syntax error" in problem
+    assert problem.startswith("line ")
+    assert "YAML syntax error" in problem
 
 
 def test_not_utf8_names_the_line(tmp_path: Path) -> None:
@@ -133,6 +139,7 @@ def test_a_bad_file_exits_2_and_sends_nothing(
     for command in (["plan"], ["apply", "--yes"]):
         result = invoke(*command, str(path))
         assert result.exit_code == 2, result.output
-        assert "nothing was sent" in result.output and "line " in result.output
+        assert "nothing was sent" in result.output
+        assert "line " in result.output
     assert all_keys(modelgates_server) == []
     assert modelgates_server.state.store.count() == 0

@@ -1,0 +1,154 @@
+"""`modelgates apply` as a real process killed (SIGKILL) and interrupted (SIGINT) mid-run,
+then run again until it exits 0: the account matches FILE exactly, with one key per entry
+and each new key's secret in the secrets file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelgates_async import AsyncModelGates, KeySpec, read_journal
+from modelgates_async.server import LocalServer
+from tests.cli.test_cli_subprocess import command
+from tests.journal.helpers import secrets_authenticate
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+COUNT = 300
+UPDATED = 20  # entries whose key exists with another limit
+STRAYS = 10  # keys FILE does not name: disabled by --prune
+HELD = 4  # creates the server holds when the process is killed: their secrets never arrive
+
+
+async def start(server: LocalServer, fleet: Path) -> Any:
+    """Start `modelgates apply FILE --yes --prune` as a child process."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MODELGATES_")},
+        "MODELGATES_API_KEY": server.management_key,
+        "MODELGATES_BASE_URL": server.base_url,
+        "MODELGATES_CONFIG": str(fleet.with_name("config.toml")),
+    }
+    return await asyncio.create_subprocess_exec(
+        *command(),
+        "apply",
+        str(fleet),
+        "--yes",
+        "--prune",
+        "--concurrency",
+        "4",
+        cwd=fleet.parent,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def finish(process: Any) -> tuple[int, str, str]:
+    """Wait for the child; its exit status, stdout and stderr."""
+    out, err = await process.communicate()
+    return process.returncode, out.decode(), err.decode()
+
+
+async def eventually(condition: Callable[[], bool], child: Any) -> None:
+    """Wait (bounded) until ``condition()`` holds: a state of the child, still running."""
+    for _ in range(3000):
+        if condition():
+            return
+        if child.returncode is not None:
+            code, out, err = await finish(child)
+            raise AssertionError(f"the child ended first ({code}): {out}{err}")
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+def secret_lines(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+async def test_apply_killed_and_interrupted_resumes_until_the_account_matches_the_file(
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer, tmp_path: Path
+) -> None:
+    """SIGKILL (with creates in flight whose answers never arrive), then SIGINT, then the
+    same command until exit 0: every entry has exactly one key with its fields, strays are
+    disabled, orphans were deleted, every new key's secret is in the secrets file once and
+    authenticates, and one more apply says "No changes." (exit 0)."""
+    mg = async_modelgates_client
+    await mg.api_keys.create_many(
+        [KeySpec(f"t-{i}", limit=1) for i in range(UPDATED)]
+        + [KeySpec(f"stray-{i}") for i in range(STRAYS)]
+    )
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        "defaults: {limit_reset: weekly}\nkeys:\n"
+        + "".join(f"  - {{name: t-{i}, limit: {i % 7 + 2}}}\n" for i in range(COUNT)),
+        encoding="utf-8",
+    )
+    secrets = tmp_path / "fleet.secrets.jsonl"
+    # Every create a little slow, so that the signals land mid-run.
+    modelgates_server.inject_fault("/keys", method="POST", delay=0.01, times=100_000)
+
+    child = await start(modelgates_server, fleet)
+    await eventually(lambda: len(secret_lines(secrets)) >= 40, child)
+    modelgates_server.state.faults.clear()  # faults are used in order: the held ones next
+    modelgates_server.inject_fault("/keys", method="POST", delay=1.0, times=HELD)
+    await eventually(
+        lambda: not any(f.delay == 1.0 for f in modelgates_server.state.faults.pending()), child
+    )
+    child.send_signal(signal.SIGKILL)
+    code, _, _ = await finish(child)
+    assert code == -signal.SIGKILL
+    # The held creates are made after the kill: orphans, whose secrets nobody received.
+    done = sum(
+        entry.state == "done" for entry in read_journal(tmp_path / "fleet.yaml.apply-journal")
+    )
+    store = modelgates_server.state.store
+    await eventually(lambda: store.count() >= UPDATED + STRAYS + done + HELD, child)
+    assert (tmp_path / "fleet.yaml.apply-pending.json").exists()
+    modelgates_server.inject_fault("/keys", method="POST", delay=0.01, times=100_000)
+
+    child = await start(modelgates_server, fleet)
+    await eventually(lambda: len(secret_lines(secrets)) >= 150, child)
+    child.send_signal(signal.SIGINT)
+    code, _, err = await finish(child)
+    assert code == 130, err
+    assert "Interrupted." in err
+    assert "Run the same command again" in err
+
+    for _ in range(4):
+        code, out, err = await finish(await start(modelgates_server, fleet))
+        if code == 0:
+            break
+    assert code == 0, err
+    modelgates_server.state.faults.clear()
+
+    keys = [key async for key in mg.api_keys.iter(include_disabled=True)]
+    wanted = {f"t-{i}": i % 7 + 2 for i in range(COUNT)}
+    live = {key.name: key for key in keys if key.name.startswith("t-")}
+    assert len(live) == len([key for key in keys if key.name.startswith("t-")]) == COUNT
+    assert {name: key.limit for name, key in live.items()} == wanted
+    assert all(not key.disabled for key in live.values())
+    assert sorted(key.name for key in keys if key.disabled) == [f"stray-{i}" for i in range(STRAYS)]
+    lines = secret_lines(secrets)
+    new_hashes = {key.hash for name, key in live.items() if int(name[2:]) >= UPDATED}
+    assert [line["hash"] for line in lines if line["hash"] in new_hashes] == [
+        line["hash"] for line in lines
+    ]
+    assert {line["hash"] for line in lines} == new_hashes
+    assert len(lines) == len(new_hashes)
+    assert await secrets_authenticate(modelgates_server.base_url, [line["key"] for line in lines])
+    assert not os.path.exists(tmp_path / "fleet.yaml.apply-pending.json")
+    assert not os.path.exists(tmp_path / "fleet.yaml.apply-journal")
+
+    code, out, err = await finish(await start(modelgates_server, fleet))
+    assert code == 0, err
+    assert "No changes." in out
