@@ -34,6 +34,7 @@ from modelgates_async._validation import (
     check_optional_str,
     check_workspace_id,
 )
+from modelgates_async.cli.fleet_yaml import yaml_entries
 from modelgates_async.errors import InvalidRequestError
 
 __all__ = [
@@ -236,57 +237,6 @@ def _jsonl_entries(text: str, problems: list[str]) -> list[tuple[int, dict[str, 
     return entries
 
 
-def _yaml_entries(text: str, problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
-    import yaml
-
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = loader_class(text)
-    try:
-        node = loader.get_single_node()
-        data = None if node is None else loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "YAML"
-        problem = getattr(exc, "problem", None) or str(exc)
-        problems.append(f"{where}: YAML syntax error: {problem}")
-        return []
-    finally:
-        loader.dispose()
-    defaults: Mapping[str, Any] = {}
-    items_node = node
-    if isinstance(data, dict):
-        extra = sorted(str(k) for k in data if k not in ("defaults", "keys"))
-        if extra or "keys" not in data:
-            problems.append(
-                "line 1: a YAML mapping must have a 'keys' list (and may have 'defaults')"
-                + (f"; unknown: {', '.join(extra)}" if extra else "")
-            )
-            return []
-        defaults = data.get("defaults") or {}
-        if not isinstance(defaults, dict):
-            problems.append("line 1: 'defaults' must be a mapping of fields")
-            return []
-        if "name" in defaults:
-            problems.append("line 1: 'defaults' cannot give a name (names identify keys)")
-            return []
-        assert node is not None
-        items_node = next(value for key, value in node.value if key.value == "keys")
-        data = data["keys"]
-    if data is None:
-        return []
-    if not isinstance(data, list) or items_node is None:
-        problems.append("line 1: expected a list of keys, or a mapping with 'defaults' and 'keys'")
-        return []
-    entries: list[tuple[int, dict[str, Any]]] = []
-    for item, item_node in zip(data, items_node.value, strict=True):
-        line = item_node.start_mark.line + 1
-        if not isinstance(item, dict):
-            problems.append(f"line {line}: an entry must be a mapping of fields")
-            continue
-        entries.append((line, {**defaults, **item}))
-    return entries
-
-
 def _duplicates(keys: list[DesiredKey], problems: list[str]) -> None:
     lines: dict[tuple[str | None, str], list[int]] = {}
     for key in keys:
@@ -308,7 +258,7 @@ def read_fleet(path: Path) -> list[DesiredKey]:
     text = _decode(path)
     problems: list[str] = []
     if suffix in (".yaml", ".yml"):
-        entries = _yaml_entries(text, problems)
+        entries = yaml_entries(text, problems)
     elif suffix == ".csv":
         entries = _csv_entries(text, problems)
     else:
