@@ -29,7 +29,7 @@ from modelgates_async.cli.apply_run import (
 )
 from modelgates_async.cli.bulk import default_secrets_path
 from modelgates_async.cli.output import console, print_json
-from modelgates_async.cli.plan import build_plan, prune_option, read_file, show_plan
+from modelgates_async.cli.plan import PruneCommand, build_plan, prune_option, read_file, show_plan
 from modelgates_async.cli.plan_model import Plan
 from modelgates_async.cli.progress import progress
 from modelgates_async.errors import ModelGatesError
@@ -46,7 +46,7 @@ def _confirm() -> bool:
         ) from None
 
 
-@click.command("apply")
+@click.command("apply", cls=PruneCommand)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @prune_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")

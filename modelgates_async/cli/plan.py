@@ -46,6 +46,22 @@ def prune_option(function: F) -> F:
     )(function)
 
 
+class PruneCommand(click.Command):
+    """A command whose bare ``--prune`` never takes the next argument (FILE) as its value:
+    ``--prune FILE`` means ``--prune=disable FILE``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Attach ``disable`` to a bare ``--prune``, then parse as usual."""
+        fixed = list(args)
+        for index, arg in enumerate(fixed):
+            if arg == "--":
+                break
+            following = fixed[index + 1] if index + 1 < len(fixed) else None
+            if arg == "--prune" and following not in ("disable", "delete"):
+                fixed[index] = "--prune=disable"
+        return super().parse_args(ctx, fixed)
+
+
 def read_file(file: Path) -> list[DesiredKey]:
     """FILE's keys; each problem of a bad FILE in one usage error (exit status 2)."""
     try:
@@ -128,7 +144,7 @@ def show_plan(plan: Plan, file: Path) -> None:
     out.print(plan.summary(), soft_wrap=True)
 
 
-@click.command("plan")
+@click.command("plan", cls=PruneCommand)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @prune_option
 @common_options

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from modelgates_async import KeySpec
@@ -311,3 +312,51 @@ def test_the_plan_table_fits_the_terminal_and_keeps_hashes_whole(
         assert created.data.hash[:8] in result.output
     assert "$1.00 → $2,000.00" in result.output.replace("\n", "")
     assert "Plan: 1 to create, 1 to update, 1 to disable, 0 to delete" in result.output
+
+
+def test_a_bare_prune_before_file_does_not_swallow_it(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
+) -> None:
+    """`plan --prune FILE` prunes by disabling (FILE is not taken as --prune's value), and
+    `--prune delete FILE` is the same as `--prune=delete FILE`."""
+    make_keys(modelgates_server, KeySpec("stray"))
+    fleet = write(tmp_path, "- name: kept\n")
+    disable = invoke("plan", "--prune", str(fleet))
+    assert disable.exit_code == 0, disable.output
+    assert "1 to disable, 0 to delete" in disable.output
+    delete = invoke("plan", "--prune", "delete", str(fleet))
+    assert "0 to disable, 1 to delete" in delete.output
+
+
+def test_apply_json_reports_the_plan_and_what_was_done(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
+) -> None:
+    """apply --json prints one object: the plan, whether it was declined, and the result
+    (counts, the new keys without secrets, the secrets file, errors)."""
+    fleet = write(tmp_path, FLEET)
+    result = invoke("apply", str(fleet), "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["plan"]["summary"]["create"] == 3
+    assert data["declined"] is False
+    outcome = data["result"]
+    assert (outcome["created"], outcome["updated"], outcome["errors"]) == (3, 0, [])
+    assert outcome["secrets_file"] == str(tmp_path / "fleet.secrets.jsonl")
+    assert sorted(key["name"] for key in outcome["keys"]) == ["tenant-1", "tenant-2", "tenant-3"]
+    assert all("key" not in key for key in outcome["keys"])
+
+
+def test_external_user_is_planned_and_sent_once_create_takes_it(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
+) -> None:
+    """external_user is a field of FILE: while create() cannot send it, a new key that sets
+    it is a usage error before anything is sent; once KeySpec has the field, it is created."""
+    fleet = write(tmp_path, "- name: ext\n  external_user: user-42\n")
+    result = invoke("apply", str(fleet), "--yes")
+    if "external_user" in attrs.fields_dict(KeySpec):
+        assert result.exit_code == 0, result.output
+        assert by_name(modelgates_server)["ext"].external_user == "user-42"
+    else:
+        assert result.exit_code == 2
+        assert "line 1: external_user cannot be set by this version" in result.output
+        assert all_keys(modelgates_server) == []
