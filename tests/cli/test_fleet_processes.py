@@ -57,12 +57,13 @@ async def finish(process: Any) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def eventually(condition: Callable[[], bool], child: Any) -> None:
-    """Wait (bounded) until ``condition()`` holds: a state of the child, still running."""
+async def eventually(condition: Callable[[], bool], child: Any = None) -> None:
+    """Wait (bounded) until ``condition()`` holds: a state of another process (and fail at
+    once if ``child`` ends first)."""
     for _ in range(3000):
         if condition():
             return
-        if child.returncode is not None:
+        if child is not None and child.returncode is not None:
             code, out, err = await finish(child)
             raise AssertionError(f"the child ended first ({code}): {out}{err}")
         await asyncio.sleep(0.01)
@@ -109,15 +110,16 @@ async def test_apply_killed_and_interrupted_resumes_until_the_account_matches_th
     await eventually(
         lambda: not any(f.delay == 1.0 for f in modelgates_server.state.faults.pending()), child
     )
+    # Stopped with the held creates in flight, the child never reads their answers; the
+    # server makes those keys meanwhile: orphans, whose secrets nobody received.
+    child.send_signal(signal.SIGSTOP)
+    journal = tmp_path / "fleet.yaml.apply-journal"
+    done = sum(entry.state == "done" for entry in read_journal(journal))
+    store = modelgates_server.state.store
+    await eventually(lambda: store.count() >= UPDATED + STRAYS + done + HELD)
     child.send_signal(signal.SIGKILL)
     code, _, _ = await finish(child)
     assert code == -signal.SIGKILL
-    # The held creates are made after the kill: orphans, whose secrets nobody received.
-    done = sum(
-        entry.state == "done" for entry in read_journal(tmp_path / "fleet.yaml.apply-journal")
-    )
-    store = modelgates_server.state.store
-    await eventually(lambda: store.count() >= UPDATED + STRAYS + done + HELD, child)
     assert (tmp_path / "fleet.yaml.apply-pending.json").exists()
     modelgates_server.inject_fault("/keys", method="POST", delay=0.01, times=100_000)
 
