@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 PENDING_VERSION = 1
+PAGE = 100
+"""Keys a page of ``GET /keys``: listing progress is reported a page at a time."""
 Progress = Callable[[int], None]
 """Called with the number of changes just finished (failed ones included)."""
 
@@ -221,14 +223,19 @@ def create_arguments(key: DesiredKey) -> dict[str, Any]:
 
 
 async def list_live(
-    mg: AsyncModelGates, workspaces: Sequence[str | None]
+    mg: AsyncModelGates,
+    workspaces: Sequence[str | None],
+    progress: Progress | None = None,
 ) -> dict[str | None, list[APIKey]]:
-    """Every key (disabled ones included) of each workspace, ``None`` the default one."""
+    """Every key (disabled ones included) of each workspace, ``None`` the default one;
+    ``progress`` is called with the size of each page as it arrives."""
     live: dict[str | None, list[APIKey]] = {}
     for workspace in workspaces:
-        live[workspace] = [
-            key async for key in mg.api_keys.iter(include_disabled=True, workspace_id=workspace)
-        ]
+        keys = live[workspace] = []
+        async for key in mg.api_keys.iter(include_disabled=True, workspace_id=workspace):
+            keys.append(key)
+            if progress is not None and len(keys) % PAGE == 0:
+                progress(PAGE)
     return live
 
 

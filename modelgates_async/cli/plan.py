@@ -22,6 +22,7 @@ from modelgates_async.cli.formatting import field_text
 from modelgates_async.cli.keytable import unique_prefixes
 from modelgates_async.cli.output import console, print_json
 from modelgates_async.cli.plan_model import Plan, PlanError, make_plan
+from modelgates_async.cli.progress import progress
 from modelgates_async.models import parse_datetime
 
 __all__ = ["LISTED_CHANGES", "build_plan", "plan", "plan_table", "prune_option", "read_file"]
@@ -79,7 +80,10 @@ def workspaces(desired: Sequence[DesiredKey]) -> list[str | None]:
 async def build_plan(mg: AsyncModelGates, desired: Sequence[DesiredKey], prune: str | None) -> Plan:
     """List the account's keys in FILE's workspaces and plan; a plan that would have to
     guess, or a create this SDK cannot send, is a usage error (nothing sent)."""
-    live = await list_live(mg, workspaces(desired))
+    bar = progress("listing the account's keys", total_known=False)
+    with bar:
+        task = bar.add_task("list", total=None, failed=0)
+        live = await list_live(mg, workspaces(desired), lambda count: bar.advance(task, count))
     try:
         plan = make_plan(desired, live, prune=prune)
     except PlanError as exc:

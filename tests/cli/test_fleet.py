@@ -13,6 +13,7 @@ import attrs
 import pytest
 
 from modelgates_async import KeySpec
+from modelgates_async.cli import progress
 from modelgates_async.models import APIKey
 from modelgates_async.server import LocalServer
 from tests.cli.helpers import Invoke, all_keys, make_keys
@@ -360,3 +361,21 @@ def test_external_user_is_planned_and_sent_once_create_takes_it(
         assert result.exit_code == 2
         assert "line 1: external_user cannot be set by this version" in result.output
         assert all_keys(modelgates_server) == []
+
+
+def test_apply_draws_progress_on_a_terminal_only(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal apply draws the listing and a bar with count, rate and time left on
+    stderr; on a pipe stderr stays empty."""
+    fleet = write(tmp_path, FLEET)
+    piped = invoke("plan", str(fleet))
+    assert piped.exit_code == 0
+    assert piped.stderr == ""
+    monkeypatch.setattr(progress, "stderr_is_terminal", lambda: True)
+    result = invoke("apply", str(fleet), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "listing the account's keys" in result.stderr
+    assert "applying" in result.stderr
+    assert "3/3" in result.stderr
+    assert "changes/s" in result.stderr
