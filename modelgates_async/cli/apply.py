@@ -22,14 +22,20 @@ from modelgates_async.cli.app import APIFailure, common_options, explain, run, s
 from modelgates_async.cli.apply_run import (
     ApplyOutcome,
     ApplyPaths,
-    Pending,
     SecretsAppender,
     apply_plan,
     finish_pending,
 )
 from modelgates_async.cli.bulk import default_secrets_path
 from modelgates_async.cli.output import console, print_json
-from modelgates_async.cli.plan import PruneCommand, build_plan, prune_option, read_file, show_plan
+from modelgates_async.cli.plan import (
+    PruneCommand,
+    build_plan,
+    load_pending,
+    prune_option,
+    read_file,
+    show_plan,
+)
 from modelgates_async.cli.plan_model import Plan
 from modelgates_async.cli.progress import progress
 from modelgates_async.errors import ModelGatesError
@@ -83,10 +89,11 @@ def apply(
     """
     desired = read_file(file)
     paths = ApplyPaths.for_file(file)
-    pending = Pending.load(paths.pending)
+    pending = load_pending(file)
     secrets_path = pending.secrets if pending is not None else out or default_secrets_path(file)
     state = settings()
     outcome = ApplyOutcome()
+    base_url = [""]  # the client's, for the advice on failures
 
     def interrupted() -> str:
         where = f" New keys' secrets are in {secrets_path}." if outcome.created else ""
@@ -108,6 +115,7 @@ def apply(
             state.interrupted = interrupted()
 
         async def prepare(mg: AsyncModelGates) -> Plan:
+            base_url[0] = mg.base_url
             if pending is not None:
                 bar = progress("finishing the interrupted apply", unit="keys")
                 with bar:
@@ -154,13 +162,19 @@ def apply(
                     )  # fmt: skip
 
             run(make)
-    _report(plan, outcome, secrets_path, declined=not proceed and not plan.empty, show=show_secrets)
+    declined = not proceed and not plan.empty
+    _report(plan, outcome, secrets_path, base_url[0], declined=declined, show=show_secrets)
 
 
 def _report(
-    plan: Plan, outcome: ApplyOutcome, secrets_path: Path, *, declined: bool, show: bool
+    plan: Plan,
+    outcome: ApplyOutcome,
+    secrets_path: Path,
+    base_url: str,
+    *,
+    declined: bool,
+    show: bool,
 ) -> None:
-    base_url = ""
     failures = [
         (
             action,

@@ -105,15 +105,21 @@ class Pending:
         """The pending creates at ``path``, or None when there are none."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            creates = data["creates"]
+            return cls(
+                tuple(dict(item["spec"]) for item in creates),
+                tuple(int(item["line"]) for item in creates),
+                tuple(bool(item["disabled"]) for item in creates),
+                Path(data["secrets"]),
+            )
         except FileNotFoundError:
             return None
-        creates = data["creates"]
-        return cls(
-            tuple(item["spec"] for item in creates),
-            tuple(item["line"] for item in creates),
-            tuple(item["disabled"] for item in creates),
-            Path(data["secrets"]),
-        )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"cannot read {path} ({exc!r}): it lists the creates an interrupted apply "
+                "had started; restore it, or remove it and its journal once you have checked "
+                "the account's keys"
+            ) from None
 
 
 class SecretsAppender:
@@ -299,7 +305,8 @@ async def finish_pending(
     """Finish the creates of an interrupted apply (same specs, same journal)."""
     to_disable = await _create(mg, pending, paths, secrets, outcome, concurrency, progress)
     outcome.resumed = len(pending.specs)
-    await _update(mg, [(h, {"disabled": True}, "create") for h in to_disable], outcome, 16)
+    disables = [(key_hash, {"disabled": True}, "create") for key_hash in to_disable]
+    await _update(mg, disables, outcome, concurrency)
 
 
 async def _update(

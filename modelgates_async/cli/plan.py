@@ -63,6 +63,14 @@ class PruneCommand(click.Command):
         return super().parse_args(ctx, fixed)
 
 
+def load_pending(file: Path) -> Pending | None:
+    """The creates an interrupted apply of FILE left pending; a usage error if unreadable."""
+    try:
+        return Pending.load(ApplyPaths.for_file(file).pending)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 def read_file(file: Path) -> list[DesiredKey]:
     """FILE's keys; each problem of a bad FILE in one usage error (exit status 2)."""
     try:
@@ -162,12 +170,12 @@ def plan(file: Path, prune: str | None) -> None:
     name that matches several keys (nothing is sent).
     """
     desired = read_file(file)
+    pending = load_pending(file)
 
     async def work(mg: AsyncModelGates) -> Plan:
         return await build_plan(mg, desired, prune)
 
     result = run(work)
-    pending = Pending.load(ApplyPaths.for_file(file).pending)
     if settings().json:
         data = result.to_json()
         data["pending_creates"] = 0 if pending is None else len(pending.specs)

@@ -379,3 +379,17 @@ def test_apply_draws_progress_on_a_terminal_only(
     assert "applying" in result.stderr
     assert "3/3" in result.stderr
     assert "changes/s" in result.stderr
+
+
+def test_an_unreadable_pending_file_is_a_usage_error_and_nothing_is_sent(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
+) -> None:
+    """A damaged FILE.apply-pending.json is never ignored (it lists creates that may hold
+    secrets): plan and apply stop with exit 2 and say what the file is."""
+    fleet = write(tmp_path, FLEET)
+    (tmp_path / "fleet.yaml.apply-pending.json").write_text("{not json", encoding="utf-8")
+    for command in ("plan", "apply"):
+        result = invoke(command, str(fleet), "--yes" if command == "apply" else "--prune")
+        assert result.exit_code == 2, result.output
+        assert "interrupted apply" in result.output
+    assert all_keys(modelgates_server) == []
