@@ -393,3 +393,15 @@ def test_an_unreadable_pending_file_is_a_usage_error_and_nothing_is_sent(
         assert result.exit_code == 2, result.output
         assert "interrupted apply" in result.output
     assert all_keys(modelgates_server) == []
+
+
+def test_a_long_plan_lists_fifty_keys_an_action_and_counts_the_rest(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
+) -> None:
+    """Past 50 keys of one action the table gives a count; --json still lists them all."""
+    fleet = write(tmp_path, "".join(f"- name: k{i:03d}\n" for i in range(60)))
+    result = invoke("plan", str(fleet))
+    assert "… 10 more to create" in result.output
+    assert "k049" in result.output
+    assert "k050" not in result.output
+    assert len(json.loads(invoke("plan", str(fleet), "--json").output)["create"]) == 60
