@@ -68,6 +68,8 @@ class KeySpec:
 
     Fields left at ``NOT_GIVEN`` are not sent. Nothing is checked here: ``create_many``
     checks each spec with the same rules as ``create()``, so a bad spec fails alone.
+    ``external_api_key`` stays out of the repr (and so out of a ``BulkItem``'s): prefer a
+    KeySpec to a plain mapping for specs that carry one.
     """
 
     name: str
@@ -77,6 +79,9 @@ class KeySpec:
     expires_at: datetime | str | NotGiven | None = NOT_GIVEN
     creator_user_id: str | NotGiven | None = NOT_GIVEN
     workspace_id: str | NotGiven | None = NOT_GIVEN
+    external_user: str | NotGiven | None = NOT_GIVEN
+    # A secret: never in a repr (a BulkItem's input is this spec).
+    external_api_key: str | NotGiven | None = attrs.field(default=NOT_GIVEN, repr=False)
 
     def arguments(self) -> dict[str, Any]:
         """The keyword arguments of ``create()`` this spec gives (NOT_GIVEN ones left out)."""
@@ -88,7 +93,7 @@ class KeyUpdate:
     """One change for ``update_many``: the key's ``hash`` and the fields to change.
 
     The fields are those of ``api_keys.update()``; ``limit=None`` / ``limit_reset=None``
-    clear them, NOT_GIVEN leaves them alone.
+    clear them, NOT_GIVEN leaves them alone; ``workspace_id`` moves the key.
     """
 
     hash: str
@@ -97,6 +102,7 @@ class KeyUpdate:
     limit: float | NotGiven | None = NOT_GIVEN
     limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN
     include_byok_in_limit: bool | NotGiven = NOT_GIVEN
+    workspace_id: str | NotGiven = NOT_GIVEN
 
     def arguments(self) -> dict[str, Any]:
         """The keyword arguments of ``update()`` (without ``hash``) this change gives."""

@@ -66,8 +66,8 @@ from modelgates_async.errors import (
 )
 from modelgates_async.models import APIKey, CreatedKey, structure_created_key
 
-if TYPE_CHECKING:
-    from modelgates_async.resources.keys import AsyncAPIKeys
+if TYPE_CHECKING:  # the single calls of api_keys, which the journaled creates build on
+    from modelgates_async.resources._endpoints import KeyEndpoints
 
 __all__ = ["CLOCK_SKEW", "journaled_creates"]
 
@@ -92,7 +92,7 @@ INVALID_SPEC = "invalid"
 
 
 async def journaled_creates(
-    keys: AsyncAPIKeys,
+    keys: KeyEndpoints,
     specs: Iterable[Any],
     path: Any,
     *,
@@ -261,7 +261,7 @@ class _Intents:
 
 
 async def _create(
-    keys: AsyncAPIKeys,
+    keys: KeyEndpoints,
     journal: Journal,
     intents: _Intents,
     outcomes: dict[int, asyncio.Future[None]],
@@ -312,7 +312,7 @@ def _outcome(journal: Journal, record: dict[str, Any]) -> asyncio.Future[None]:
 
 
 async def _reconcile(
-    keys: AsyncAPIKeys,
+    keys: KeyEndpoints,
     journal: Journal,
     bodies: dict[int, dict[str, Any]],
     *,

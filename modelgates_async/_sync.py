@@ -56,6 +56,7 @@ class APIKeysWithRawResponse:
         offset: int = 0,
         include_disabled: bool = False,
         workspace_id: str | None = None,
+        include_expired: bool = False,
         *,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
@@ -63,7 +64,12 @@ class APIKeysWithRawResponse:
         """``list()``, with the answer's status and headers."""
         return self._portal.run(
             self._async.list(
-                offset, include_disabled, workspace_id, timeout=timeout, retries=retries
+                offset,
+                include_disabled,
+                workspace_id,
+                include_expired,
+                timeout=timeout,
+                retries=retries,
             )
         )
 
@@ -77,6 +83,8 @@ class APIKeysWithRawResponse:
         expires_at: datetime | str | NotGiven | None = NOT_GIVEN,
         creator_user_id: str | NotGiven | None = NOT_GIVEN,
         workspace_id: str | NotGiven | None = NOT_GIVEN,
+        external_user: str | NotGiven | None = NOT_GIVEN,
+        external_api_key: str | NotGiven | None = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> RawResponse[CreatedKey]:
@@ -90,6 +98,8 @@ class APIKeysWithRawResponse:
                 expires_at=expires_at,
                 creator_user_id=creator_user_id,
                 workspace_id=workspace_id,
+                external_user=external_user,
+                external_api_key=external_api_key,
                 timeout=timeout,
                 retries=retries,
             )
@@ -114,6 +124,7 @@ class APIKeysWithRawResponse:
         limit: float | NotGiven | None = NOT_GIVEN,
         limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
         include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
+        workspace_id: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> RawResponse[APIKey]:
@@ -126,6 +137,7 @@ class APIKeysWithRawResponse:
                 limit=limit,
                 limit_reset=limit_reset,
                 include_byok_in_limit=include_byok_in_limit,
+                workspace_id=workspace_id,
                 timeout=timeout,
                 retries=retries,
             )
@@ -168,139 +180,6 @@ class APIKeys:
         self._async = async_resource
         self._portal = portal
         self.with_raw_response = APIKeysWithRawResponse(async_resource.with_raw_response, portal)
-
-    def list(
-        self,
-        offset: int = 0,
-        include_disabled: bool = False,
-        workspace_id: str | None = None,
-        *,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> builtins.list[APIKey]:
-        """One page of keys, most recent first (at most 100), starting at ``offset``.
-
-        Disabled keys are left out unless ``include_disabled``; ``workspace_id`` selects a
-        workspace other than the default one.
-        """
-        return self._portal.run(
-            self._async.list(
-                offset, include_disabled, workspace_id, timeout=timeout, retries=retries
-            )
-        )
-
-    def iter(
-        self,
-        include_disabled: bool = False,
-        workspace_id: str | None = None,
-        *,
-        offset: int = 0,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> Generator[APIKey, None, None]:
-        """Every key, page by page (100 a page, fetched only as you iterate).
-
-        Keys created while iterating shift the pages (newest first); a key seen on the
-        previous page is not yielded twice, so only a burst of more than 100 creations
-        between two pages can repeat one.
-        """
-        return self._portal.iterate(
-            self._async.iter(
-                include_disabled, workspace_id, offset=offset, timeout=timeout, retries=retries
-            )
-        )
-
-    def create(
-        self,
-        name: str,
-        *,
-        limit: float | NotGiven | None = NOT_GIVEN,
-        limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
-        include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
-        expires_at: datetime | str | NotGiven | None = NOT_GIVEN,
-        creator_user_id: str | NotGiven | None = NOT_GIVEN,
-        workspace_id: str | NotGiven | None = NOT_GIVEN,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> CreatedKey:
-        """Create a key; the returned ``CreatedKey.key`` is its secret, shown only this once.
-
-        ``limit`` is in USD (None: no limit); ``limit_reset`` is daily, weekly or monthly
-        (None: never resets); ``expires_at`` is an aware datetime or a UTC ISO string.
-        Not idempotent: retried by default only when the server provably did nothing.
-        A 2xx that does not validate raises :class:`CreatedKeyValidationError` (``.key``).
-        """
-        return self._portal.run(
-            self._async.create(
-                name,
-                limit=limit,
-                limit_reset=limit_reset,
-                include_byok_in_limit=include_byok_in_limit,
-                expires_at=expires_at,
-                creator_user_id=creator_user_id,
-                workspace_id=workspace_id,
-                timeout=timeout,
-                retries=retries,
-            )
-        )
-
-    def get(
-        self,
-        hash: str,
-        *,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> APIKey:
-        """The key with this hash."""
-        return self._portal.run(self._async.get(hash, timeout=timeout, retries=retries))
-
-    def update(
-        self,
-        hash: str,
-        *,
-        name: str | NotGiven = NOT_GIVEN,
-        disabled: bool | NotGiven = NOT_GIVEN,
-        limit: float | NotGiven | None = NOT_GIVEN,
-        limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
-        include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> APIKey:
-        """Change the given fields of a key and return the new record.
-
-        Only arguments you pass are sent; ``limit=None`` / ``limit_reset=None`` clear them.
-        A call with nothing to change is refused before sending.
-        """
-        return self._portal.run(
-            self._async.update(
-                hash,
-                name=name,
-                disabled=disabled,
-                limit=limit,
-                limit_reset=limit_reset,
-                include_byok_in_limit=include_byok_in_limit,
-                timeout=timeout,
-                retries=retries,
-            )
-        )
-
-    def delete(
-        self,
-        hash: str,
-        *,
-        timeout: float | NotGiven = NOT_GIVEN,
-        retries: RetryConfig | NotGiven = NOT_GIVEN,
-    ) -> bool:
-        """Delete a key for good; returns True."""
-        return self._portal.run(self._async.delete(hash, timeout=timeout, retries=retries))
-
-    def get_current_key_metadata(
-        self, *, timeout: float | NotGiven = NOT_GIVEN, retries: RetryConfig | NotGiven = NOT_GIVEN
-    ) -> CurrentKey:
-        """The record of the key this client authenticates with (any key may ask)."""
-        return self._portal.run(
-            self._async.get_current_key_metadata(timeout=timeout, retries=retries)
-        )
 
     def create_many(
         self,
@@ -485,6 +364,163 @@ class APIKeys:
             )
         )
 
+    def list(
+        self,
+        offset: int = 0,
+        include_disabled: bool = False,
+        workspace_id: str | None = None,
+        include_expired: bool = False,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> builtins.list[APIKey]:
+        """One page of keys, most recent first (at most 100), starting at ``offset``.
+
+        Disabled keys are left out unless ``include_disabled``, expired keys (``expires_at``
+        past, by the server's clock) unless ``include_expired``; ``workspace_id`` selects a
+        workspace other than the default one.
+        """
+        return self._portal.run(
+            self._async.list(
+                offset,
+                include_disabled,
+                workspace_id,
+                include_expired,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def iter(
+        self,
+        include_disabled: bool = False,
+        workspace_id: str | None = None,
+        include_expired: bool = False,
+        *,
+        offset: int = 0,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> Generator[APIKey, None, None]:
+        """Every key, page by page (fetched as you iterate), with :meth:`list`'s filters.
+
+        A key listed for the whole walk is yielded exactly once while, between two page
+        fetches, at most 25 keys ahead of the walk leave the list (deleted, disabled, moved,
+        expired) and fewer than 75 are created; a full page with nothing new raises
+        :class:`PaginationError`. Memory: one page and 1,000 hashes (``resources/_paging``).
+        """
+        return self._portal.iterate(
+            self._async.iter(
+                include_disabled,
+                workspace_id,
+                include_expired,
+                offset=offset,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def create(
+        self,
+        name: str,
+        *,
+        limit: float | NotGiven | None = NOT_GIVEN,
+        limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
+        include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
+        expires_at: datetime | str | NotGiven | None = NOT_GIVEN,
+        creator_user_id: str | NotGiven | None = NOT_GIVEN,
+        workspace_id: str | NotGiven | None = NOT_GIVEN,
+        external_user: str | NotGiven | None = NOT_GIVEN,
+        external_api_key: str | NotGiven | None = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> CreatedKey:
+        """Create a key; the returned ``CreatedKey.key`` is its secret, shown only this once.
+
+        ``limit`` is in USD (None: no limit); ``limit_reset`` is daily, weekly or monthly
+        (None: never resets); ``expires_at`` is an aware datetime or a UTC ISO string.
+        ``external_user`` and ``external_api_key`` (≥ 32 characters; needs the user) are
+        sent as ``"external"``; the external key is a secret, masked in every error.
+        Not idempotent: retried by default only when the server provably did nothing.
+        A 2xx that does not validate raises :class:`CreatedKeyValidationError` (``.key``).
+        """
+        return self._portal.run(
+            self._async.create(
+                name,
+                limit=limit,
+                limit_reset=limit_reset,
+                include_byok_in_limit=include_byok_in_limit,
+                expires_at=expires_at,
+                creator_user_id=creator_user_id,
+                workspace_id=workspace_id,
+                external_user=external_user,
+                external_api_key=external_api_key,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def get(
+        self,
+        hash: str,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> APIKey:
+        """The key with this hash."""
+        return self._portal.run(self._async.get(hash, timeout=timeout, retries=retries))
+
+    def update(
+        self,
+        hash: str,
+        *,
+        name: str | NotGiven = NOT_GIVEN,
+        disabled: bool | NotGiven = NOT_GIVEN,
+        limit: float | NotGiven | None = NOT_GIVEN,
+        limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
+        include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
+        workspace_id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> APIKey:
+        """Change the given fields of a key and return the new record.
+
+        Only arguments you pass are sent; ``limit=None`` / ``limit_reset=None`` clear them;
+        ``workspace_id`` moves the key to that workspace (its own workspace: no change).
+        A call with nothing to change is refused before sending. A key changed
+        concurrently or that cannot be moved answers 409: :class:`ConflictError`.
+        """
+        return self._portal.run(
+            self._async.update(
+                hash,
+                name=name,
+                disabled=disabled,
+                limit=limit,
+                limit_reset=limit_reset,
+                include_byok_in_limit=include_byok_in_limit,
+                workspace_id=workspace_id,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def delete(
+        self,
+        hash: str,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        retries: RetryConfig | NotGiven = NOT_GIVEN,
+    ) -> bool:
+        """Delete a key for good; returns True."""
+        return self._portal.run(self._async.delete(hash, timeout=timeout, retries=retries))
+
+    def get_current_key_metadata(
+        self, *, timeout: float | NotGiven = NOT_GIVEN, retries: RetryConfig | NotGiven = NOT_GIVEN
+    ) -> CurrentKey:
+        """The record of the key this client authenticates with (any key may ask)."""
+        return self._portal.run(
+            self._async.get_current_key_metadata(timeout=timeout, retries=retries)
+        )
+
     def rotate(
         self,
         hash: str,
@@ -496,11 +532,17 @@ class APIKeys:
         """Replace a key with a new one of the same settings; return the new key.
 
         The replacement gets the old key's name, limit, limit reset, BYOK setting, expiry,
-        creator and workspace. Only once it exists is the old key retired: disabled
+        creator, workspace and external user (not its external API key: the API never
+        returns it). Rotation changes the secret, never the key's state: the replacement of
+        a disabled key is disabled too (disabled right after it is made, before anyone has
+        its secret), and an expired key's replacement has the same, past, expiry — a key cut
+        off for overspending does not come back; enable the replacement yourself if you
+        mean to. Only once the replacement exists is the old key retired: disabled
         (``retire="disable"``, the default) or deleted (``"delete"``). If a step fails, the
-        old key still works and :class:`RotationError` says which step failed; when the new
-        key was created but the old one could not be retired, ``exc.new_key`` holds the new
-        key and its secret — keep it. Cancelling the call after the create loses that secret.
+        old key is unchanged and :class:`RotationError` says which step failed; when the
+        new key exists but could not be finished (``stage="disable"``) or the old one could
+        not be retired (``stage="retire"``), ``exc.new_key`` holds the new key and its
+        secret — keep it. Cancelling the call after the create loses that secret.
         """
         return self._portal.run(
             self._async.rotate(hash, retire=retire, timeout=timeout, retries=retries)
@@ -517,6 +559,11 @@ class APIKeys:
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[CreatedKey]:
         """:meth:`rotate` each key, ``concurrency`` at a time.
+
+        Each key is rotated as :meth:`rotate` says, whatever its state: a disabled key's
+        replacement is disabled, an expired key's replacement expired (rotation revives
+        nothing). To rotate only live keys, pass the hashes of ``iter()`` (which leaves
+        disabled and expired keys out by default).
 
         A key whose old one could not be retired fails with a :class:`RotationError` whose
         ``new_key`` holds the replacement: look in ``result.errors`` as well as in
@@ -538,6 +585,7 @@ class APIKeys:
         threshold: float = 1.0,
         *,
         include_disabled: bool = False,
+        include_expired: bool = False,
         workspace_id: str | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
@@ -548,11 +596,17 @@ class APIKeys:
         says (all-time ``usage`` when it never resets), plus the BYOK usage of that window
         when the key has ``include_byok_in_limit``. Keys without a limit never qualify.
         ``threshold=0.8`` finds keys at 80% of their limit. Pages are fetched as you iterate.
+
+        Disabling keys inside the loop is safe: the walk lists disabled keys too and
+        leaves them out itself, so a key disabled behind it shifts no page. Expired keys
+        are left out unless ``include_expired``: the API refuses them, so they cannot
+        spend, and no update can bring them back (there is no ``expires_at`` to change).
         """
         return self._portal.iterate(
             self._async.over_limit(
                 threshold,
                 include_disabled=include_disabled,
+                include_expired=include_expired,
                 workspace_id=workspace_id,
                 timeout=timeout,
                 retries=retries,
@@ -563,6 +617,7 @@ class APIKeys:
         self,
         threshold: float = 1.0,
         *,
+        include_expired: bool = False,
         workspace_id: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
@@ -572,11 +627,14 @@ class APIKeys:
         """Disable every enabled key :meth:`over_limit` finds; return what happened.
 
         Each item's ``input`` is the key as found (with its usage), ``value`` the disabled
-        record. The keys are all found before the first is disabled.
+        record. The keys are all found before the first is disabled. Expired keys are left
+        alone unless ``include_expired`` (they cannot spend: disabling them changes
+        nothing but their ``updated_at``).
         """
         return self._portal.run(
             self._async.disable_over_limit(
                 threshold,
+                include_expired=include_expired,
                 workspace_id=workspace_id,
                 concurrency=concurrency,
                 on_progress=on_progress,

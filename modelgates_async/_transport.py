@@ -38,6 +38,7 @@ from modelgates_async.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     InternalServerError,
     ModelGatesError,
     NotFoundError,
@@ -55,6 +56,7 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
     429: RateLimitError,
 }
 _MAX_ERROR_TEXT = 2000

@@ -24,6 +24,7 @@ __all__ = [
     "check_bool",
     "check_encodable",
     "check_expires_at",
+    "check_external",
     "check_hash",
     "check_limit",
     "check_limit_reset",
@@ -231,6 +232,44 @@ def check_expires_at(value: Any, argument: str = "expires_at") -> str | None:
     )
 
 
+MIN_EXTERNAL_API_KEY = 32
+"""The shortest ``external_api_key`` the API accepts."""
+
+
+def check_external(user: Any, api_key: Any) -> dict[str, str] | None:
+    """The ``external`` object of a create — ``{"user", "api_key"}`` — or None to send none.
+
+    ``external_user`` is a non-blank string; ``external_api_key`` (optional, at least 32
+    characters) needs an ``external_user`` beside it, as the API requires. None or
+    NOT_GIVEN leave a part out. The key is a secret: no message here ever quotes it.
+    """
+    user = None if isinstance(user, NotGiven) else user
+    api_key = None if isinstance(api_key, NotGiven) else api_key
+    if api_key is not None:
+        if not isinstance(api_key, str):
+            raise InvalidRequestError(
+                f"external_api_key must be a string, got {_type_name(api_key)}",
+                argument="external_api_key",
+            )
+        if len(api_key) < MIN_EXTERNAL_API_KEY:
+            raise InvalidRequestError(
+                f"external_api_key must be at least {MIN_EXTERNAL_API_KEY} characters long",
+                argument="external_api_key",
+            )
+        if user is None:
+            raise InvalidRequestError(
+                "external_api_key needs external_user: the API stores an external key only "
+                "with the external user it belongs to",
+                argument="external_user",
+            )
+    if user is None:
+        return None
+    external = {"user": check_name(user, "external_user")}
+    if api_key is not None:
+        external["api_key"] = api_key
+    return external
+
+
 def check_offset(value: Any, argument: str = "offset") -> int:
     """A page offset: an integer >= 0."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -301,6 +340,8 @@ def create_body(
     expires_at: Any = NOT_GIVEN,
     creator_user_id: Any = NOT_GIVEN,
     workspace_id: Any = NOT_GIVEN,
+    external_user: Any = NOT_GIVEN,
+    external_api_key: Any = NOT_GIVEN,
 ) -> dict[str, Any]:
     """The JSON body of a create, validated; raises InvalidRequestError naming the argument."""
     body: dict[str, Any] = {"name": check_name(name)}
@@ -317,6 +358,9 @@ def create_body(
     workspace = check_workspace_id(workspace_id)
     if workspace is not None:
         body["workspace_id"] = workspace
+    external = check_external(external_user, external_api_key)
+    if external is not None:
+        body["external"] = external
     return body
 
 
@@ -327,8 +371,12 @@ def update_body(
     limit: Any = NOT_GIVEN,
     limit_reset: Any = NOT_GIVEN,
     include_byok_in_limit: Any = NOT_GIVEN,
+    workspace_id: Any = NOT_GIVEN,
 ) -> dict[str, Any]:
-    """The JSON body of an update, validated; refuses an update that changes nothing."""
+    """The JSON body of an update, validated; refuses an update that changes nothing.
+
+    ``workspace_id`` moves the key (a string; None is refused: a key always has one).
+    """
     body: dict[str, Any] = {}
     if not isinstance(name, NotGiven):
         body["name"] = check_name(name)
@@ -340,10 +388,17 @@ def update_body(
         body["limit_reset"] = check_limit_reset(limit_reset)
     if not isinstance(include_byok_in_limit, NotGiven):
         body["include_byok_in_limit"] = check_bool(include_byok_in_limit, "include_byok_in_limit")
+    if not isinstance(workspace_id, NotGiven):
+        if workspace_id is None:
+            raise InvalidRequestError(
+                "workspace_id must be the id of the workspace to move the key to, got None",
+                argument="workspace_id",
+            )
+        body["workspace_id"] = check_workspace_id(workspace_id)
     if not body:
         raise InvalidRequestError(
             "update() needs at least one of name, disabled, limit, limit_reset, "
-            "include_byok_in_limit",
+            "include_byok_in_limit, workspace_id",
             argument="update",
         )
     return body

@@ -10,6 +10,7 @@
     │   └── CreatedKeyValidationError — … of a create: the key exists, .key is its secret
     ├── BulkError — BulkResult.raise_for_errors(); .result keeps every outcome
     ├── RotationError — rotate() stopped part-way; .stage, .new_key
+    ├── PaginationError — iter() got a full page with no key it had not seen; .offset
     ├── NotStartedError — a bulk run was interrupted before this input was sent
     ├── OutcomeUnknownError — a bulk call was abandoned after it was sent
     ├── JournalError — a bulk journal cannot be used (.path)
@@ -23,6 +24,7 @@
         ├── AuthenticationError 401
         ├── PermissionDeniedError 403
         ├── NotFoundError 404
+        ├── ConflictError 409
         ├── RateLimitError 429 (.retry_after)
         └── InternalServerError 5xx
 
@@ -57,6 +59,7 @@ __all__ = [
     "BadRequestError",
     "BulkError",
     "ClientClosedError",
+    "ConflictError",
     "CreatedKeyValidationError",
     "InternalServerError",
     "InvalidRequestError",
@@ -66,6 +69,7 @@ __all__ = [
     "NotFoundError",
     "NotStartedError",
     "OutcomeUnknownError",
+    "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
     "RotationError",
@@ -200,6 +204,10 @@ class NotFoundError(APIStatusError):
     """404: no such key (or route)."""
 
 
+class ConflictError(APIStatusError):
+    """409: the key was changed concurrently, or cannot be moved to that workspace."""
+
+
 class RateLimitError(APIStatusError):
     """429: too many requests; ``retry_after`` is the server's wait in seconds, if it said."""
 
@@ -233,13 +241,15 @@ class BulkError(ModelGatesError):
 
 
 class RotationError(ModelGatesError):
-    """A rotation stopped half-way; the old key still works.
+    """A rotation stopped half-way; the old key is unchanged.
 
-    ``new_key`` is the replacement when it was created but the old key could not be
-    retired: its secret (``new_key.key``) is shown nowhere else, so keep it. ``new_key`` is
-    None when the replacement could not be created. ``old_hash`` names the old key,
-    ``stage`` says which step failed (``"create"`` or ``"retire"``); ``__cause__`` is the
-    error of that step. The message never contains a secret.
+    ``new_key`` is the replacement when it was created but could not be finished or the
+    old key could not be retired: its secret (``new_key.key``) is shown nowhere else, so
+    keep it. ``new_key`` is None when no replacement remains. ``old_hash`` names the old key,
+    ``stage`` says which step failed: ``"create"`` (no replacement remains),
+    ``"disable"`` (the replacement of a disabled key could be neither disabled nor deleted:
+    it is enabled, in ``new_key``) or ``"retire"``; ``__cause__`` is the error of that
+    step. The message never contains a secret.
     """
 
     def __init__(
@@ -249,6 +259,20 @@ class RotationError(ModelGatesError):
         self.old_hash = old_hash
         self.stage = stage
         self.new_key = new_key
+
+
+class PaginationError(ModelGatesError):
+    """A walk over the pages of ``GET /keys`` stopped: a full page held no key it had not
+    already seen, so going on could loop forever.
+
+    Either the server repeats pages (it ignores ``offset``), or keys were created faster
+    than the walk moves (more than ``iter()``'s documented bound between two pages).
+    ``offset`` is where the page that brought nothing new started.
+    """
+
+    def __init__(self, message: str, *, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
 
 
 class ClientClosedError(ModelGatesError):

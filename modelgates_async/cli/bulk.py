@@ -55,9 +55,10 @@ def bulk_create(file: Path, out: Path | None, concurrency: int, show_secrets: bo
     """Create one key per line of a CSV or JSONL file; secrets go to a 0600 file.
 
     CSV: a header row of create() argument names (name, limit, limit_reset,
-    include_byok_in_limit, expires_at, creator_user_id, workspace_id); an empty cell is not
-    sent, 'none' sends null; RFC 4180 quoting. JSONL: one JSON object of those names per
-    line. The file must be UTF-8 and every line valid, else nothing is created (exit 2).
+    include_byok_in_limit, expires_at, creator_user_id, workspace_id, external_user,
+    external_api_key); an empty cell is not sent, 'none' sends null (for the external
+    fields: none); RFC 4180 quoting. JSONL: one JSON object of those names per line.
+    The file must be UTF-8 and every line valid, else nothing is created (exit 2).
     A line the server refuses fails alone; exit status 1 if any did.
     """
     rows = read_specs(file)

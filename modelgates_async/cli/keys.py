@@ -5,6 +5,7 @@ options (``--limit``, ``--expires-at``, ``--limit-reset``)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -79,11 +80,21 @@ def keys() -> None:
 @keys.command("list")
 @click.option("--all", "every_page", is_flag=True, help="Every page, not just the first 100.")
 @click.option("--include-disabled", is_flag=True, help="Show disabled keys too.")
+@click.option(
+    "--include-expired", is_flag=True, help="Show expired keys too (expires_at in the past)."
+)
 @click.option("--workspace", metavar="ID", help="A workspace other than the default one.")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many keys.")
 @common_options
-def list_keys(every_page: bool, include_disabled: bool, workspace: str | None, offset: int) -> None:
-    """List keys, most recent first, in the columns the terminal has room for.
+def list_keys(
+    every_page: bool,
+    include_disabled: bool,
+    include_expired: bool,
+    workspace: str | None,
+    offset: int,
+) -> None:
+    """List keys, most recent first, in the columns the terminal has room for (disabled and
+    expired keys only when asked).
 
     HASH columns show the full hash, or a prefix unique among the listed keys when the
     terminal is narrow; every command that takes a HASH accepts such a prefix.
@@ -94,15 +105,16 @@ def list_keys(every_page: bool, include_disabled: bool, workspace: str | None, o
             found: list[APIKey] = []
             with progress("listing keys", total_known=False) as bar:
                 task = bar.add_task("list", total=None, failed=0)
-                async for key in mg.api_keys.iter(include_disabled, workspace, offset=offset):
+                walk = mg.api_keys.iter(include_disabled, workspace, include_expired, offset=offset)
+                async for key in walk:
                     found.append(key)
                     bar.update(task, advance=1)
         else:
-            found = await mg.api_keys.list(offset, include_disabled, workspace)
+            found = await mg.api_keys.list(offset, include_disabled, workspace, include_expired)
         hidden = 0
         if not found and not include_disabled:
             # Say why the table is empty: often every key is disabled.
-            hidden = len(await mg.api_keys.list(offset, True, workspace))
+            hidden = len(await mg.api_keys.list(offset, True, workspace, include_expired))
         return found, hidden
 
     found, hidden = run(work)
@@ -149,6 +161,13 @@ def get_key(key_hash: str) -> None:
     help="Expiry, ISO 8601 (no zone given: UTC).",
 )
 @click.option("--workspace", metavar="ID", help="Create it in this workspace.")
+@click.option("--external-user", metavar="ID", help="Your identity for the key's owner.")
+@click.option(
+    "--external-api-key-env",
+    metavar="VAR",
+    help="Name of an environment variable holding the external API key (32+ characters; "
+    "needs --external-user). A secret: never given on the command line itself.",
+)
 @click.option(
     "--secret-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -162,9 +181,12 @@ def create_key(
     byok: bool | None,
     expires_at: Any,
     workspace: str | None,
+    external_user: str | None,
+    external_api_key_env: str | None,
     secret_file: Path | None,
 ) -> None:
     """Create a key; its secret is shown once (or written to --secret-file)."""
+    external_api_key = _external_api_key(external_api_key_env)
     # The destination exists before the key does: a secret with nowhere to go is lost.
     with SecretsFile(secret_file) if secret_file is not None else nullcontext() as destination:
         settings().interrupted = (
@@ -179,9 +201,24 @@ def create_key(
                 include_byok_in_limit=NOT_GIVEN if byok is None else byok,
                 expires_at=expires_at,
                 workspace_id=NOT_GIVEN if workspace is None else workspace,
+                external_user=external_user,
+                external_api_key=external_api_key,
             )
         )
         hand_over_secret(created, destination, json_data={"data": unstructure(created.data)})
+
+
+def _external_api_key(variable: str | None) -> str | None:
+    """The external API key from the environment variable ``--external-api-key-env`` names
+    (a secret on the command line would sit in shell history and ``ps``)."""
+    if variable is None:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise click.UsageError(
+            f"--external-api-key-env: the environment variable {variable} is not set or empty."
+        )
+    return value
 
 
 @keys.command("update")

@@ -39,6 +39,8 @@ SPEC_FIELDS = (
     "expires_at",
     "creator_user_id",
     "workspace_id",
+    "external_user",
+    "external_api_key",
 )
 SHOWN_PROBLEMS = 20
 """At most this many problems are listed (with a count of the rest)."""

@@ -36,6 +36,7 @@ class AsyncAPIKeysWithRawResponse:
         offset: int = 0,
         include_disabled: bool = False,
         workspace_id: str | None = None,
+        include_expired: bool = False,
         *,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
@@ -43,7 +44,12 @@ class AsyncAPIKeysWithRawResponse:
         """``list()``, with the answer's status and headers."""
         return await capture_raw(
             self._keys.list(
-                offset, include_disabled, workspace_id, timeout=timeout, retries=retries
+                offset,
+                include_disabled,
+                workspace_id,
+                include_expired,
+                timeout=timeout,
+                retries=retries,
             )
         )
 
@@ -57,6 +63,8 @@ class AsyncAPIKeysWithRawResponse:
         expires_at: datetime | str | NotGiven | None = NOT_GIVEN,
         creator_user_id: str | NotGiven | None = NOT_GIVEN,
         workspace_id: str | NotGiven | None = NOT_GIVEN,
+        external_user: str | NotGiven | None = NOT_GIVEN,
+        external_api_key: str | NotGiven | None = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> RawResponse[CreatedKey]:
@@ -70,6 +78,8 @@ class AsyncAPIKeysWithRawResponse:
                 expires_at=expires_at,
                 creator_user_id=creator_user_id,
                 workspace_id=workspace_id,
+                external_user=external_user,
+                external_api_key=external_api_key,
                 timeout=timeout,
                 retries=retries,
             )
@@ -94,6 +104,7 @@ class AsyncAPIKeysWithRawResponse:
         limit: float | NotGiven | None = NOT_GIVEN,
         limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
         include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
+        workspace_id: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> RawResponse[APIKey]:
@@ -106,6 +117,7 @@ class AsyncAPIKeysWithRawResponse:
                 limit=limit,
                 limit_reset=limit_reset,
                 include_byok_in_limit=include_byok_in_limit,
+                workspace_id=workspace_id,
                 timeout=timeout,
                 retries=retries,
             )

@@ -1,12 +1,11 @@
 """The seeds' use cases of ``client.api_keys``: rotate, rotate many, find and disable keys over
-their limit. Built only on the public endpoints of :class:`AsyncAPIKeys`, which inherits them.
+their limit. Built only on the public endpoints (``resources/_endpoints.py``); AsyncAPIKeys
+inherits them.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Iterable
-from datetime import datetime
-from typing import TYPE_CHECKING
 
 from modelgates_async._bulk import (
     DEFAULT_CONCURRENCY,
@@ -17,7 +16,7 @@ from modelgates_async._bulk import (
 )
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
-from modelgates_async._validation import check_hash, check_retire, check_threshold
+from modelgates_async._validation import check_bool, check_hash, check_retire, check_threshold
 from modelgates_async.errors import (
     APIConnectionError,
     APIStatusError,
@@ -25,66 +24,17 @@ from modelgates_async.errors import (
     ModelGatesError,
     RotationError,
 )
-from modelgates_async.models import APIKey, CreatedKey, LimitReset, RetireMode
-from modelgates_async.resources._base import Arguments, AsyncResource
+from modelgates_async.models import APIKey, CreatedKey, RetireMode
+from modelgates_async.resources._base import Arguments
+from modelgates_async.resources._endpoints import KeyEndpoints
 
 __all__ = ["KeyUseCases"]
 
 
-class KeyUseCases(AsyncResource):
+class KeyUseCases(KeyEndpoints):
     """``rotate``, ``rotate_many``, ``over_limit``, ``disable_over_limit`` (see AsyncAPIKeys)."""
 
     __slots__ = ()
-
-    if TYPE_CHECKING:  # the endpoints these build on; AsyncAPIKeys defines them
-
-        async def get(
-            self,
-            hash: str,
-            *,
-            timeout: float | NotGiven = NOT_GIVEN,
-            retries: RetryConfig | NotGiven = NOT_GIVEN,
-        ) -> APIKey: ...
-
-        async def create(
-            self,
-            name: str,
-            *,
-            limit: float | NotGiven | None = NOT_GIVEN,
-            limit_reset: LimitReset | str | NotGiven | None = NOT_GIVEN,
-            include_byok_in_limit: bool | NotGiven = NOT_GIVEN,
-            expires_at: datetime | str | NotGiven | None = NOT_GIVEN,
-            creator_user_id: str | NotGiven | None = NOT_GIVEN,
-            workspace_id: str | NotGiven | None = NOT_GIVEN,
-            timeout: float | NotGiven = NOT_GIVEN,
-            retries: RetryConfig | NotGiven = NOT_GIVEN,
-        ) -> CreatedKey: ...
-
-        async def update(
-            self,
-            hash: str,
-            *,
-            disabled: bool | NotGiven = NOT_GIVEN,
-            timeout: float | NotGiven = NOT_GIVEN,
-            retries: RetryConfig | NotGiven = NOT_GIVEN,
-        ) -> APIKey: ...
-
-        async def delete(
-            self,
-            hash: str,
-            *,
-            timeout: float | NotGiven = NOT_GIVEN,
-            retries: RetryConfig | NotGiven = NOT_GIVEN,
-        ) -> bool: ...
-
-        def iter(
-            self,
-            include_disabled: bool = False,
-            workspace_id: str | None = None,
-            *,
-            timeout: float | NotGiven = NOT_GIVEN,
-            retries: RetryConfig | NotGiven = NOT_GIVEN,
-        ) -> AsyncGenerator[APIKey, None]: ...
 
     async def rotate(
         self,
@@ -97,11 +47,17 @@ class KeyUseCases(AsyncResource):
         """Replace a key with a new one of the same settings; return the new key.
 
         The replacement gets the old key's name, limit, limit reset, BYOK setting, expiry,
-        creator and workspace. Only once it exists is the old key retired: disabled
+        creator, workspace and external user (not its external API key: the API never
+        returns it). Rotation changes the secret, never the key's state: the replacement of
+        a disabled key is disabled too (disabled right after it is made, before anyone has
+        its secret), and an expired key's replacement has the same, past, expiry — a key cut
+        off for overspending does not come back; enable the replacement yourself if you
+        mean to. Only once the replacement exists is the old key retired: disabled
         (``retire="disable"``, the default) or deleted (``"delete"``). If a step fails, the
-        old key still works and :class:`RotationError` says which step failed; when the new
-        key was created but the old one could not be retired, ``exc.new_key`` holds the new
-        key and its secret — keep it. Cancelling the call after the create loses that secret.
+        old key is unchanged and :class:`RotationError` says which step failed; when the
+        new key exists but could not be finished (``stage="disable"``) or the old one could
+        not be retired (``stage="retire"``), ``exc.new_key`` holds the new key and its
+        secret — keep it. Cancelling the call after the create loses that secret.
         """
         retire = check_retire(retire)
         call_timeout, call_retries = self._options(timeout, retries)
@@ -115,6 +71,7 @@ class KeyUseCases(AsyncResource):
                 expires_at=old.expires_at,
                 creator_user_id=(NOT_GIVEN if old.creator_user_id is None else old.creator_user_id),
                 workspace_id=old.workspace_id,
+                external_user=NOT_GIVEN if old.external_user is None else old.external_user,
                 timeout=call_timeout,
                 retries=call_retries,
             )
@@ -135,11 +92,13 @@ class KeyUseCases(AsyncResource):
                 else ""
             )
             raise RotationError(
-                f"Could not create the replacement for key {old.hash}: {exc}. The old key is "
-                f"unchanged and still works.{maybe}",
+                f"Could not create the replacement for key {old.hash}: {exc}. The old key "
+                f"{_unchanged(old)}.{maybe}",
                 old_hash=old.hash,
                 stage="create",
             ) from exc
+        if old.disabled:
+            new = await self._disable_replacement(old, new, call_timeout, call_retries)
         try:
             if retire == "disable":
                 await self.update(
@@ -150,13 +109,42 @@ class KeyUseCases(AsyncResource):
         except ModelGatesError as exc:
             raise RotationError(
                 f"Created the replacement {new.data.hash} but could not {retire} the old key "
-                f"{old.hash}: {exc}. The old key still works. The new key's secret is in "
+                f"{old.hash}: {exc}. The old key {_unchanged(old)}. The new key's secret is in "
                 f".new_key.key and nowhere else: store it, then {retire} the old key.",
                 old_hash=old.hash,
                 stage="retire",
                 new_key=new,
             ) from exc
         return new
+
+    async def _disable_replacement(
+        self, old: APIKey, new: CreatedKey, timeout: float, retries: RetryConfig
+    ) -> CreatedKey:
+        """Disable the replacement of a disabled key; undo the create if that fails."""
+        try:
+            record = await self.update(
+                new.data.hash, disabled=True, timeout=timeout, retries=retries
+            )
+        except ModelGatesError as exc:
+            try:
+                await self.delete(new.data.hash, timeout=timeout, retries=retries)
+            except ModelGatesError:
+                raise RotationError(
+                    f"Created the replacement {new.data.hash} of the disabled key {old.hash} "
+                    f"but could neither disable it ({exc}) nor delete it again: it is "
+                    "enabled. The old key is unchanged. The new key's secret is in "
+                    ".new_key.key and nowhere else: disable or delete that key.",
+                    old_hash=old.hash,
+                    stage="disable",
+                    new_key=new,
+                ) from exc
+            raise RotationError(
+                f"Could not disable the replacement of the disabled key {old.hash}: {exc}. "
+                "The replacement was deleted again; the old key is unchanged.",
+                old_hash=old.hash,
+                stage="create",
+            ) from exc
+        return CreatedKey(key=new.key, data=record)
 
     async def rotate_many(
         self,
@@ -169,6 +157,11 @@ class KeyUseCases(AsyncResource):
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> BulkResult[CreatedKey]:
         """:meth:`rotate` each key, ``concurrency`` at a time.
+
+        Each key is rotated as :meth:`rotate` says, whatever its state: a disabled key's
+        replacement is disabled, an expired key's replacement expired (rotation revives
+        nothing). To rotate only live keys, pass the hashes of ``iter()`` (which leaves
+        disabled and expired keys out by default).
 
         A key whose old one could not be retired fails with a :class:`RotationError` whose
         ``new_key`` holds the replacement: look in ``result.errors`` as well as in
@@ -199,6 +192,7 @@ class KeyUseCases(AsyncResource):
         threshold: float = 1.0,
         *,
         include_disabled: bool = False,
+        include_expired: bool = False,
         workspace_id: str | None = None,
         timeout: float | NotGiven = NOT_GIVEN,
         retries: RetryConfig | NotGiven = NOT_GIVEN,
@@ -209,18 +203,25 @@ class KeyUseCases(AsyncResource):
         says (all-time ``usage`` when it never resets), plus the BYOK usage of that window
         when the key has ``include_byok_in_limit``. Keys without a limit never qualify.
         ``threshold=0.8`` finds keys at 80% of their limit. Pages are fetched as you iterate.
+
+        Disabling keys inside the loop is safe: the walk lists disabled keys too and
+        leaves them out itself, so a key disabled behind it shifts no page. Expired keys
+        are left out unless ``include_expired``: the API refuses them, so they cannot
+        spend, and no update can bring them back (there is no ``expires_at`` to change).
         """
         threshold = check_threshold(threshold)
+        check_bool(include_disabled, "include_disabled")
         async for key in self.iter(
-            include_disabled, workspace_id, timeout=timeout, retries=retries
+            True, workspace_id, include_expired, timeout=timeout, retries=retries
         ):
-            if key.is_over_limit(threshold):
+            if (include_disabled or not key.disabled) and key.is_over_limit(threshold):
                 yield key
 
     async def disable_over_limit(
         self,
         threshold: float = 1.0,
         *,
+        include_expired: bool = False,
         workspace_id: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_progress: ProgressCallback | None = None,
@@ -230,14 +231,20 @@ class KeyUseCases(AsyncResource):
         """Disable every enabled key :meth:`over_limit` finds; return what happened.
 
         Each item's ``input`` is the key as found (with its usage), ``value`` the disabled
-        record. The keys are all found before the first is disabled.
+        record. The keys are all found before the first is disabled. Expired keys are left
+        alone unless ``include_expired`` (they cannot spend: disabling them changes
+        nothing but their ``updated_at``).
         """
         check_concurrency(concurrency)
         call_timeout, call_retries = self._options(timeout, retries)
         found = [
             key
             async for key in self.over_limit(
-                threshold, workspace_id=workspace_id, timeout=call_timeout, retries=call_retries
+                threshold,
+                include_expired=include_expired,
+                workspace_id=workspace_id,
+                timeout=call_timeout,
+                retries=call_retries,
             )
         ]
 
@@ -271,6 +278,10 @@ def _requeue_rotation(retries: RetryConfig) -> Callable[[Exception], bool]:
         return rate_limited(exc)
 
     return requeue
+
+
+def _unchanged(old: APIKey) -> str:
+    return "is unchanged (still disabled)" if old.disabled else "is unchanged and still works"
 
 
 def _create_outcome_unknown(exc: BaseException) -> bool:

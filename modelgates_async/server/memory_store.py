@@ -102,7 +102,8 @@ class MemoryStore(Store):
         entries = self._by_workspace.get(workspace_id, [])
         active_us = None if active_at is None else to_micros(active_at)
         shape = (workspace_id, include_disabled, active_at is None)
-        point = self._resume.find(shape, offset, self._version) if offset else None
+        found = self._resume.find(shape, offset, self._version, limit) if offset else None
+        point, between = found if found is not None else (None, 0)
         if (
             point is not None
             and active_us is not None
@@ -113,7 +114,7 @@ class MemoryStore(Store):
         if point is None:
             end, skip = len(entries), offset
         else:
-            end, skip = bisect_left(entries, point.position), 0
+            end, skip = bisect_left(entries, point.position), between
         page: list[KeyRecord] = []
         i = end - 1
         while i >= 0 and len(page) < limit:

@@ -37,17 +37,34 @@ class ResumePoints:
         self._size = size
         self._points: OrderedDict[tuple[Hashable, int], ResumePoint] = OrderedDict()
 
-    def find(self, shape: Hashable, offset: int, version: Hashable) -> ResumePoint | None:
-        """The resume point for this query at ``offset``, if no write happened since (kept: a
-        client retrying a page finds it again)."""
-        point = self._points.get((shape, offset))
+    def find(
+        self, shape: Hashable, offset: int, version: Hashable, within: int = 0
+    ) -> tuple[ResumePoint, int] | None:
+        """The resume point for this query nearest at or below ``offset`` — at most
+        ``within`` rows below it — if no write happened since, and how many rows lie between
+        it and ``offset`` (kept: a client retrying a page finds it again).
+
+        ``within`` serves walks whose pages overlap (the SDK's ``iter()`` steps 75 rows for
+        100-row pages): their next offset is inside the page just answered, not at its end.
+        """
+        key = (shape, offset)
+        point = self._points.get(key)
+        if point is None and within:
+            below = [
+                at
+                for (kind, at) in self._points
+                if kind == shape and offset - within <= at < offset
+            ]
+            if below:
+                key = (shape, max(below))
+                point = self._points[key]
         if point is None:
             return None
         if point.version != version:
-            del self._points[(shape, offset)]
+            del self._points[key]
             return None
-        self._points.move_to_end((shape, offset))
-        return point
+        self._points.move_to_end(key)
+        return point, offset - key[1]
 
     def remember(self, shape: Hashable, offset: int, point: ResumePoint) -> None:
         """Keep ``point`` as where the page at ``offset`` of this query starts."""

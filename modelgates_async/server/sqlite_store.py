@@ -240,7 +240,8 @@ class SQLiteStore(Store):
         shape = (workspace_id, include_disabled, active_at is None)
         with self._lock:
             version = self._version()  # before the query: a later commit only invalidates
-            point = self._resume.find(shape, offset, version) if offset else None
+            found = self._resume.find(shape, offset, version, limit) if offset else None
+            point, between = found if found is not None else (None, 0)
             if (
                 point is not None
                 and active_us is not None
@@ -252,7 +253,7 @@ class SQLiteStore(Store):
             if point is not None:
                 where.append("(created_us, seq) < (?, ?)")
                 params.extend(point.position)
-                skip = 0
+                skip = between
             rows = self._db.execute(
                 f"SELECT created_us, seq, {_COLUMNS} FROM keys WHERE {' AND '.join(where)}"
                 " ORDER BY created_us DESC, seq DESC LIMIT ? OFFSET ?",

@@ -54,14 +54,15 @@ async def test_list_sends_offset_include_disabled_and_workspace(
 async def test_iter_walks_pages_by_offset_until_a_short_page(
     client: AsyncModelGates, mock: aioresponses
 ) -> None:
-    """iter() asks for offset 0, 100, 200 … and stops after a page shorter than 100."""
-    first = [key_record(hash=f"{i:064x}") for i in range(100)]
-    second = [key_record(hash=f"{i:064x}") for i in range(100, 150)]
-    mock.get(f"{BASE}/keys?include_disabled=true", payload={"data": first})
-    mock.get(f"{BASE}/keys?offset=100&include_disabled=true", payload={"data": second})
+    """iter() asks for offset 0, 75, 150 … (pages overlap by 25) and stops after a page
+    shorter than 100, yielding each key once."""
+    keys = [key_record(hash=f"{i:064x}") for i in range(200)]
+    mock.get(f"{BASE}/keys?include_disabled=true", payload={"data": keys[:100]})
+    mock.get(f"{BASE}/keys?offset=75&include_disabled=true", payload={"data": keys[75:175]})
+    mock.get(f"{BASE}/keys?offset=150&include_disabled=true", payload={"data": keys[150:]})
     hashes = [k.hash async for k in client.api_keys.iter(include_disabled=True)]
-    assert hashes == [f"{i:064x}" for i in range(150)]
-    assert len(mock.requests) == 2
+    assert hashes == [f"{i:064x}" for i in range(200)]
+    assert len(mock.requests) == 3
 
 
 async def test_iter_is_lazy(client: AsyncModelGates, mock: aioresponses) -> None:
@@ -77,11 +78,12 @@ async def test_iter_is_lazy(client: AsyncModelGates, mock: aioresponses) -> None
 async def test_iter_skips_a_key_repeated_across_a_page_boundary(
     client: AsyncModelGates, mock: aioresponses
 ) -> None:
-    """A key created mid-iteration shifts pages; the repeat from the previous page is dropped."""
+    """A key created mid-iteration shifts pages; the keys seen on the previous page are
+    dropped from the next one."""
     first = [key_record(hash=f"{i:064x}") for i in range(100)]
-    shifted = [key_record(hash=f"{i:064x}") for i in range(99, 120)]
+    shifted = [key_record(hash=f"{i:064x}") for i in range(74, 120)]
     mock.get(f"{BASE}/keys", payload={"data": first})
-    mock.get(f"{BASE}/keys?offset=100", payload={"data": shifted})
+    mock.get(f"{BASE}/keys?offset=75", payload={"data": shifted})
     hashes = [k.hash async for k in client.api_keys.iter()]
     assert hashes == [f"{i:064x}" for i in range(120)]
 

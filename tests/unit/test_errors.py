@@ -17,6 +17,7 @@ from modelgates_async import (
     AsyncModelGates,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     InternalServerError,
     ModelGatesError,
     NotFoundError,
@@ -43,7 +44,7 @@ URL_GET = f"{BASE}/keys/{HASH}"
         (503, InternalServerError),
         (504, InternalServerError),
         (599, InternalServerError),
-        (409, APIStatusError),
+        (409, ConflictError),
         (418, APIStatusError),
     ],
 )

@@ -11,8 +11,7 @@ import pytest
 import modelgates_async
 import modelgates_async.server
 
-# DESIGN.md's public names that exist today, plus what the package already exported.
-# (DESIGN's ConflictError arrives with the 409 mapping; add it here when it lands.)
+# DESIGN.md's public names, plus what the package already exported.
 DOCUMENTED = {
     # clients and their namespaces
     "AsyncModelGates",
@@ -56,6 +55,7 @@ DOCUMENTED = {
     "CreatedKeyValidationError",
     "BulkError",
     "RotationError",
+    "PaginationError",
     "ClientClosedError",
     "UsageError",
     "NotStartedError",
@@ -67,6 +67,7 @@ DOCUMENTED = {
     "AuthenticationError",
     "PermissionDeniedError",
     "NotFoundError",
+    "ConflictError",
     "RateLimitError",
     "InternalServerError",
     "__version__",
