@@ -31,11 +31,10 @@ from typing import IO, Any
 
 import attrs
 
-from modelgates_async._bulk import KeySpec
 from modelgates_async._client import AsyncModelGates
 from modelgates_async.cli.fleet_file import DesiredKey
 from modelgates_async.cli.plan_model import Plan
-from modelgates_async.errors import APIStatusError, InvalidRequestError
+from modelgates_async.errors import APIStatusError
 from modelgates_async.models import APIKey, CreatedKey
 
 __all__ = [
@@ -205,26 +204,11 @@ class ApplyOutcome:
 
 
 def create_arguments(key: DesiredKey) -> dict[str, Any]:
-    """The ``create()`` arguments of a new key (``disabled`` is an update after it).
-
-    Raises :class:`InvalidRequestError` for ``external_user`` while ``create()`` cannot
-    send it (the field is planned; the create argument comes with ``KeySpec``'s field).
-    """
+    """The ``create()`` arguments of a new key (``disabled`` is an update after it)."""
     arguments: dict[str, Any] = {"name": key.name}
     if key.workspace_id is not None:
         arguments["workspace_id"] = key.workspace_id
-    for field, value in key.fields.items():
-        if field == "disabled":
-            continue
-        if field == "external_user" and "external_user" not in attrs.fields_dict(KeySpec):
-            if value is None:
-                continue  # null is what a create without it makes
-            raise InvalidRequestError(
-                f"line {key.line}: external_user cannot be set by this version of the SDK "
-                "(create() has no external_user yet)",
-                argument="external_user",
-            )
-        arguments[field] = value
+    arguments.update((f, v) for f, v in key.fields.items() if f != "disabled")
     return arguments
 
 
@@ -233,12 +217,15 @@ async def list_live(
     workspaces: Sequence[str | None],
     progress: Progress | None = None,
 ) -> dict[str | None, list[APIKey]]:
-    """Every key (disabled ones included) of each workspace, ``None`` the default one;
+    """Every key (disabled and expired ones included: a name is taken while its key
+    exists) of each workspace, ``None`` the default one;
     ``progress`` is called with the size of each page as it arrives."""
     live: dict[str | None, list[APIKey]] = {}
     for workspace in workspaces:
         keys = live[workspace] = []
-        async for key in mg.api_keys.iter(include_disabled=True, workspace_id=workspace):
+        async for key in mg.api_keys.iter(
+            include_disabled=True, workspace_id=workspace, include_expired=True
+        ):
             keys.append(key)
             if progress is not None and len(keys) % PAGE == 0:
                 progress(PAGE)

@@ -112,7 +112,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "disabled": lambda v: check_bool(v, "disabled"),
     "expires_at": check_expires_at,
     "creator_user_id": lambda v: check_optional_str(v, "creator_user_id"),
-    "external_user": lambda v: check_optional_str(v, "external_user"),
+    "external_user": lambda v: None if v is None else check_name(v, "external_user"),
     "workspace_id": check_workspace_id,
 }
 

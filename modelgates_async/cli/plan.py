@@ -16,7 +16,7 @@ from rich.table import Table
 
 from modelgates_async._client import AsyncModelGates
 from modelgates_async.cli.app import common_options, run, settings
-from modelgates_async.cli.apply_run import ApplyPaths, Pending, create_arguments, list_live
+from modelgates_async.cli.apply_run import ApplyPaths, Pending, list_live
 from modelgates_async.cli.fleet_file import FLEET_FIELDS, DesiredKey, FleetFileError, read_fleet
 from modelgates_async.cli.formatting import field_text
 from modelgates_async.cli.keytable import unique_prefixes
@@ -87,7 +87,7 @@ def workspaces(desired: Sequence[DesiredKey]) -> list[str | None]:
 
 async def build_plan(mg: AsyncModelGates, desired: Sequence[DesiredKey], prune: str | None) -> Plan:
     """List the account's keys in FILE's workspaces and plan; a plan that would have to
-    guess, or a create this SDK cannot send, is a usage error (nothing sent)."""
+    guess is a usage error (nothing sent)."""
     bar = progress("listing the account's keys", total_known=False)
     with bar:
         task = bar.add_task("list", total=None, failed=0)
@@ -96,8 +96,6 @@ async def build_plan(mg: AsyncModelGates, desired: Sequence[DesiredKey], prune: 
         plan = make_plan(desired, live, prune=prune)
     except PlanError as exc:
         raise click.UsageError(str(exc)) from None
-    for key in plan.creates:
-        create_arguments(key)  # InvalidRequestError: a usage error, before anything is sent
     return plan
 
 

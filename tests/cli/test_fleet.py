@@ -9,7 +9,6 @@ import stat
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 
 from modelgates_async import KeySpec
@@ -347,20 +346,23 @@ def test_apply_json_reports_the_plan_and_what_was_done(
     assert all("key" not in key for key in outcome["keys"])
 
 
-def test_external_user_is_planned_and_sent_once_create_takes_it(
+def test_external_user_is_set_when_a_key_is_created(
     invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:
-    """external_user is a field of FILE: while create() cannot send it, a new key that sets
-    it is a usage error before anything is sent; once KeySpec has the field, it is created."""
+    """external_user reaches create(); a live key with another one keeps it (a warning), and
+    a blank one is a problem of FILE (exit 2, nothing sent)."""
+    blank = write(tmp_path, "- name: ext\n  external_user: '  '\n", "blank.yaml")
+    refused = invoke("plan", str(blank))
+    assert refused.exit_code == 2
+    assert "line 1: external_user" in refused.output
     fleet = write(tmp_path, "- name: ext\n  external_user: user-42\n")
     result = invoke("apply", str(fleet), "--yes")
-    if "external_user" in attrs.fields_dict(KeySpec):
-        assert result.exit_code == 0, result.output
-        assert by_name(modelgates_server)["ext"].external_user == "user-42"
-    else:
-        assert result.exit_code == 2
-        assert "line 1: external_user cannot be set by this version" in result.output
-        assert all_keys(modelgates_server) == []
+    assert result.exit_code == 0, result.output
+    assert by_name(modelgates_server)["ext"].external_user == "user-42"
+    fleet.write_text("- name: ext\n  external_user: user-43\n", encoding="utf-8")
+    again = invoke("plan", str(fleet))
+    assert "external_user, which can only be set when a key is created" in again.output
+    assert "No changes." in again.output
 
 
 def test_apply_draws_progress_on_a_terminal_only(
