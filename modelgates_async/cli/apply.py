@@ -46,7 +46,9 @@ __all__ = ["apply"]
 def _confirm() -> bool:
     try:
         return click.confirm("Apply these changes?", default=False, err=True)
-    except click.Abort:
+    except click.Abort as exc:
+        if not isinstance(exc.__context__, EOFError):
+            raise  # Ctrl-C at the question: interrupted (130)
         raise click.UsageError(
             "No answer to the question (stdin is closed); pass --yes to apply without asking."
         ) from None
@@ -94,8 +96,11 @@ def apply(
     state = settings()
     outcome = ApplyOutcome()
     base_url = [""]  # the client's, for the advice on failures
+    started = [pending is not None]  # whether a change may have been sent
 
     def interrupted() -> str:
+        if not started[0]:
+            return "Nothing was changed."
         where = f" New keys' secrets are in {secrets_path}." if outcome.created else ""
         return (
             f"{outcome.summary()} so far. Run the same command again to finish "
@@ -145,6 +150,8 @@ def apply(
             if not proceed and not state.json:
                 console().print("Nothing was changed.")
         if proceed:
+            started[0] = True
+            state.interrupted = interrupted()
             total = len(plan.creates) + len(plan.updates) + len(plan.prunes)
             bar = progress("applying", unit="changes")
 

@@ -93,11 +93,18 @@ class Pending:
         }
         temporary = path.with_name(path.name + ".tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # it lists what is being made: for the owner only
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
+        with contextlib.suppress(OSError):  # make the rename durable too
+            directory = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
 
     @classmethod
     def load(cls, path: Path) -> Pending | None:

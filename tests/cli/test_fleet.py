@@ -407,3 +407,15 @@ def test_a_long_plan_lists_fifty_keys_an_action_and_counts_the_rest(
     assert "k049" in result.output
     assert "k050" not in result.output
     assert len(json.loads(invoke("plan", str(fleet), "--json").output)["create"]) == 60
+
+
+def test_without_an_answer_apply_needs_yes(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
+) -> None:
+    """With stdin closed at the question, apply changes nothing and says to pass --yes
+    (exit 2), rather than taking silence for a yes or a no."""
+    fleet = write(tmp_path, FLEET)
+    result = invoke("apply", str(fleet), input="")
+    assert result.exit_code == 2
+    assert "pass --yes" in result.output
+    assert all_keys(modelgates_server) == []

@@ -28,8 +28,8 @@ STRAYS = 10  # keys FILE does not name: disabled by --prune
 HELD = 4  # creates the server holds when the process is killed: their secrets never arrive
 
 
-async def start(server: LocalServer, fleet: Path) -> Any:
-    """Start `modelgates apply FILE --yes --prune` as a child process."""
+async def start(server: LocalServer, fleet: Path, *options: str) -> Any:
+    """Start `modelgates apply FILE` (default options: --yes --prune) as a child process."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("MODELGATES_")},
         "MODELGATES_API_KEY": server.management_key,
@@ -40,12 +40,10 @@ async def start(server: LocalServer, fleet: Path) -> Any:
         *command(),
         "apply",
         str(fleet),
-        "--yes",
-        "--prune",
-        "--concurrency",
-        "4",
+        *(options or ("--yes", "--prune", "--concurrency", "4")),
         cwd=fleet.parent,
         env=env,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -158,3 +156,34 @@ async def test_apply_killed_and_interrupted_resumes_until_the_account_matches_th
     code, out, err = await finish(await start(modelgates_server, fleet))
     assert code == 0, err
     assert "No changes." in out
+
+
+def reading_a_pipe(pid: int) -> bool:
+    """Whether the process sleeps in a read of a pipe (Linux's /proc tells)."""
+    return "pipe_read" in Path(f"/proc/{pid}/wchan").read_text(encoding="ascii")
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux's /proc")
+async def test_ctrl_c_at_the_question_is_an_interruption_and_changes_nothing(
+    modelgates_server: LocalServer, tmp_path: Path
+) -> None:
+    """SIGINT while apply waits for its answer ends it with exit 130 and a summary (never a
+    bare "Aborted!"), and nothing was sent."""
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("- name: a\n- name: b\n", encoding="utf-8")
+    child = await start(modelgates_server, fleet, "--concurrency", "2")
+    asked = b""
+    while b"Apply these changes?" not in asked:
+        chunk = await child.stderr.read(256)
+        assert chunk, f"the child ended before asking: {asked!r}"
+        asked += chunk
+    # The signal must find the child blocked reading its answer: sent a moment earlier,
+    # before the read starts, Python notes it but the read does not see it (a race no
+    # person pressing Ctrl-C at a prompt can hit).
+    await eventually(lambda: reading_a_pipe(child.pid), child)
+    child.send_signal(signal.SIGINT)
+    code, _, err = await finish(child)
+    assert code == 130
+    assert "Interrupted. Nothing was changed." in asked.decode() + err
+    assert "Aborted!" not in err
+    assert modelgates_server.state.store.count() == 0
