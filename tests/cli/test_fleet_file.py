@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,15 @@ def test_a_bad_file_exits_2_and_sends_nothing(
         assert "line " in result.output
     assert all_keys(modelgates_server) == []
     assert modelgates_server.state.store.count() == 0
+
+
+def test_the_planning_modules_do_not_import_click() -> None:
+    """Reading FILE, planning and applying work without click or rich (the commands alone
+    need them): a fresh interpreter imports those modules and neither library is loaded."""
+    code = (
+        "import sys\n"
+        "import modelgates_async.cli.apply_run, modelgates_async.cli.fleet_file\n"
+        "import modelgates_async.cli.fleet_yaml, modelgates_async.cli.plan_model\n"
+        "assert 'click' not in sys.modules and 'rich' not in sys.modules, sorted(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
