@@ -5,7 +5,7 @@
 - :func:`iter_bulk`: the runner. Each input is checked first (an invalid one fails alone,
   before anything is sent); then at most ``concurrency`` workers send the rest. The
   worker count *is* the bound: no task waits for a pooled connection it cannot get, and the
-  client-wide :class:`~modelgates_async._ratelimit.AdaptiveLimiter` slows every worker
+  client-wide :class:`~modelgates_async._limiter.AdaptiveLimiter` slows every worker
   after a 429.
 - :class:`BulkResult` (``_results.py``): per input, its value or its exception; one failure
   never stops or loses the others. :class:`BulkError` is what ``raise_for_errors()`` raises.

@@ -15,6 +15,7 @@ from yarl import URL
 from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES, check_max_response_bytes
 from modelgates_async._headers import check_header_arguments
 from modelgates_async._hooks import EventHook, EventHooks
+from modelgates_async._limiter import RateLimiter
 from modelgates_async._network import SSLOption, mask_url, network_options
 from modelgates_async._options import copy_with_options
 from modelgates_async._retry import RetryConfig
@@ -53,7 +54,10 @@ class AsyncModelGates:
     closed; the session the client makes itself follows the event loop it is used from (a
     second ``asyncio.run()`` gets a new one). ``max_response_bytes`` caps a response body
     (decoded); a larger one fails with :class:`APIResponseValidationError`. Use
-    ``async with`` or call :meth:`aclose`.
+    ``async with`` or call :meth:`aclose`. ``rate_limiter`` is shared by every call of the client
+    (and its :meth:`with_options` copies): ``None`` gives it its own in-process adaptive
+    limiter; a :class:`~modelgates_async.redis.RedisRateLimiter` shares one limit with every
+    process using the same Redis and key.
 
     Network: ``proxy`` is an ``http(s)://[user:password@]host:port`` proxy URL;
     ``trust_env=True`` takes it from ``HTTPS_PROXY``/``HTTP_PROXY`` (``NO_PROXY`` honoured;
@@ -80,6 +84,7 @@ class AsyncModelGates:
         trust_env: bool = False,
         ssl: SSLOption = True,
         event_hooks: Mapping[str, Iterable[EventHook]] | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV) or None
@@ -94,6 +99,12 @@ class AsyncModelGates:
         if not isinstance(retries, RetryConfig):
             raise InvalidRequestError(
                 f"retries must be a RetryConfig, got {type(retries).__name__}", argument="retries"
+            )
+        if rate_limiter is not None and not isinstance(rate_limiter, RateLimiter):
+            raise InvalidRequestError(
+                "rate_limiter must be None or a rate limiter such as RedisRateLimiter, got "
+                f"{type(rate_limiter).__name__}",
+                argument="rate_limiter",
             )
         self._api_key = api_key
         self.base_url = _normalize_base_url(
@@ -136,6 +147,7 @@ class AsyncModelGates:
             max_response_bytes=max_response_bytes,
             proxy=self._network.proxy,
             ssl=self._network.ssl,
+            limiter=rate_limiter,
         )
         hooks = EventHooks(event_hooks, self._transport.redact)
         self._transport.hooks = hooks if hooks else None
@@ -243,6 +255,9 @@ class AsyncModelGates:
         self._session = None
         if self._owns_session:
             await self._own_session.aclose()
+        if self._parent is None:  # a with_options() copy shares its parent's limiter
+            # Connections a shared limiter opened in this loop (it reconnects if used again).
+            await self._transport.limiter.aclose()
 
     async def __aenter__(self) -> AsyncModelGates:
         if self._closed:

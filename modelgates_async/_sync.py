@@ -28,6 +28,7 @@ from modelgates_async._bulk import (
 )
 from modelgates_async._client import _DEFAULT_RETRIES, AsyncModelGates
 from modelgates_async._hooks import EventHook
+from modelgates_async._limiter import RateLimiter
 from modelgates_async._loop import Portal
 from modelgates_async._network import SSLOption
 from modelgates_async._raw import RawResponse
@@ -655,7 +656,10 @@ class ModelGates:
     closed; the session the client makes itself follows the event loop it is used from (a
     second ``asyncio.run()`` gets a new one). ``max_response_bytes`` caps a response body
     (decoded); a larger one fails with :class:`APIResponseValidationError`. Use
-    ``with`` or call :meth:`close`.
+    ``with`` or call :meth:`close`. ``rate_limiter`` is shared by every call of the client
+    (and its :meth:`with_options` copies): ``None`` gives it its own in-process adaptive
+    limiter; a :class:`~modelgates_async.redis.RedisRateLimiter` shares one limit with every
+    process using the same Redis and key.
 
     Network: ``proxy`` is an ``http(s)://[user:password@]host:port`` proxy URL;
     ``trust_env=True`` takes it from ``HTTPS_PROXY``/``HTTP_PROXY`` (``NO_PROXY`` honoured;
@@ -689,6 +693,7 @@ class ModelGates:
         trust_env: bool = False,
         ssl: SSLOption = True,
         event_hooks: Mapping[str, Iterable[EventHook]] | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self._async = AsyncModelGates(
             api_key,
@@ -705,6 +710,7 @@ class ModelGates:
             trust_env=trust_env,
             ssl=ssl,
             event_hooks=event_hooks,
+            rate_limiter=rate_limiter,
         )
         self._portal = Portal(self, self._async)
         self.api_keys = APIKeys(self._async.api_keys, self._portal)

@@ -19,9 +19,9 @@ from yarl import URL
 
 from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES, read_capped
 from modelgates_async._hooks import EventHooks
+from modelgates_async._limiter import AdaptiveLimiter, RateLimiter
 from modelgates_async._network import SSLOption
 from modelgates_async._observe import observed_request
-from modelgates_async._ratelimit import AdaptiveLimiter
 from modelgates_async._raw import CAPTURE, Exchange
 from modelgates_async._redact import Redactor, install_log_filter, scrub_exception
 from modelgates_async._retry import (
@@ -100,7 +100,7 @@ class Transport:
         headers: Mapping[str, str],
         get_session: Callable[[], Awaitable[aiohttp.ClientSession]],
         secrets: tuple[str, ...],
-        limiter: AdaptiveLimiter | None = None,
+        limiter: RateLimiter | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         hooks: EventHooks | None = None,
         proxy: str | None = None,

@@ -5,9 +5,12 @@ session: it imports the server and the client only inside fixtures.
 
 Fixtures:
 
-- ``modelgates_server_session`` (session): one ``LocalServer`` in a background thread on
-  ``127.0.0.1:<free port>``, stopped at the end of the session. Its options come from the
-  ``modelgates_server_options`` fixture (override it: ``{"rate_limit": 5}``, ``{"db": ...}``).
+- ``modelgates_server_options`` (function): the server's options, ``{}``. Override it — a
+  plain ``@pytest.fixture`` in a conftest, a module or a class, or any wider scope — with
+  ``{"rate_limit": 5}``, ``{"db": ...}``; tests with other options get another server.
+- ``modelgates_server_session`` (function): the ``LocalServer`` for those options, in a
+  background thread on ``127.0.0.1:<free port>``: started the first time a test asks for
+  those options and kept for the session (at most ``MAX_SERVERS`` at once), not reset.
 - ``modelgates_server`` (function): the same server, reset before and after each test (no
   keys, no spend, no faults, real time), so tests never see each other's state.
 - ``async_modelgates_server`` (function, async): an ``AsyncLocalServer`` of its own in the
@@ -17,6 +20,11 @@ Fixtures:
 - ``modelgates_client``: the same with the sync ``ModelGates`` facade.
 - ``modelgates_no_backoff``: test mode for the test's duration (see ``no_backoff()``); the
   fixture's value is the list of waits skipped.
+
+The async fixtures need pytest-asyncio, and async tests need it told to run them
+(``asyncio_mode = "auto"``, or ``@pytest.mark.asyncio`` on each). A test that uses our
+fixtures without that set-up *fails* with what to do — it is never skipped, which would let a
+CI run pass without running it.
 
 Test mode, in the spirit of stamina's ``set_testing``: ``no_backoff()`` skips every pause
 between retry attempts and every rate-limiter pause, ``Retry-After`` included, in every
@@ -42,6 +50,8 @@ Control the server from a test::
 from __future__ import annotations
 
 import contextlib
+import inspect
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -115,20 +125,62 @@ def modelgates_no_backoff() -> Iterator[list[float]]:
         yield skipped
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def modelgates_server_options() -> dict[str, Any]:
-    """Options of the session's server (``ServerState`` keywords: ``management_key``, ``db``,
-    ``rate_limit``, ``clock``); override this fixture in a conftest to change them."""
+    """Options of the server behind ``modelgates_server`` (``ServerState`` keywords:
+    ``management_key``, ``db``, ``rate_limit``, ``clock``). Override this fixture — in a
+    conftest, a module or a class, with any scope — to change them; the server for each set
+    of options is started once and kept for the session."""
     return {}
 
 
-@pytest.fixture(scope="session")
-def modelgates_server_session(modelgates_server_options: dict[str, Any]) -> Iterator[LocalServer]:
-    """One local ModelGates server for the whole session, in a background thread."""
-    from modelgates_async.server import LocalServer
+class _ServerPool:
+    """The session's servers, one per set of options (compared with ``==``); at most
+    :data:`MAX_SERVERS` run at once (the least recently used one is stopped)."""
 
-    with LocalServer(**modelgates_server_options) as server:
-        yield server
+    def __init__(self) -> None:
+        self._servers: list[tuple[dict[str, Any], LocalServer]] = []
+
+    def get(self, options: dict[str, Any]) -> LocalServer:
+        from modelgates_async.server import LocalServer
+
+        for position, (known, server) in enumerate(self._servers):
+            if known == options:
+                self._servers.append(self._servers.pop(position))  # most recently used last
+                return server
+        if len(self._servers) >= MAX_SERVERS:
+            self._servers.pop(0)[1].stop()
+        server = LocalServer(**options)
+        server.start()
+        self._servers.append((dict(options), server))
+        return server
+
+    def close(self) -> None:
+        while self._servers:
+            self._servers.pop()[1].stop()
+
+
+MAX_SERVERS = 4
+"""Servers of different ``modelgates_server_options`` kept running at once in a session."""
+
+
+@pytest.fixture(scope="session")
+def _modelgates_server_pool() -> Iterator[_ServerPool]:
+    """The servers of the session, stopped at its end."""
+    pool = _ServerPool()
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+@pytest.fixture
+def modelgates_server_session(
+    _modelgates_server_pool: _ServerPool, modelgates_server_options: dict[str, Any]
+) -> LocalServer:
+    """The long-lived server behind ``modelgates_server`` (started once per set of
+    ``modelgates_server_options`` and kept for the session), as it is: not reset."""
+    return _modelgates_server_pool.get(modelgates_server_options)
 
 
 @pytest.fixture
@@ -152,15 +204,68 @@ def modelgates_client(modelgates_server: LocalServer) -> Iterator[ModelGates]:
         yield client
 
 
+ASYNC_FIXTURES = ("async_modelgates_client", "async_modelgates_server")
+OUR_FIXTURES = (
+    *ASYNC_FIXTURES,
+    "modelgates_server",
+    "modelgates_client",
+    "modelgates_server_session",
+)
+SET_UP_ASYNCIO = (
+    "install pytest-asyncio (`pip install pytest-asyncio`; the `test` extra of "
+    'modelgates-async brings it), and either set `asyncio_mode = "auto"` in your pytest '
+    "configuration or mark each async test `@pytest.mark.asyncio`"
+)
+
+
+def _asyncio_plugin_active(config: pytest.Config) -> bool:
+    # By module, not by name: `-p pytest_asyncio.plugin` registers it under another name.
+    module = sys.modules.get("pytest_asyncio.plugin")
+    return module is not None and config.pluginmanager.is_registered(module)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail — never skip, which would turn a CI run green — a test that needs
+    pytest-asyncio for our fixtures when it is missing, disabled or not told to run it."""
+    names = getattr(item, "fixturenames", ())
+    wanted = [name for name in ASYNC_FIXTURES if name in names]
+    if wanted and not _asyncio_plugin_active(item.config):
+        pytest.fail(
+            f"{item.nodeid} uses {', '.join(wanted)}, which needs pytest-asyncio, and it "
+            f"is not installed or not enabled (-p no:asyncio?): {SET_UP_ASYNCIO}.",
+            pytrace=False,
+        )
+    function = getattr(item, "obj", None)
+    if (
+        any(name in names for name in OUR_FIXTURES)
+        and inspect.iscoroutinefunction(function)
+        and item.get_closest_marker("asyncio") is None
+    ):
+        if not _asyncio_plugin_active(item.config):
+            pytest.fail(
+                f"{item.nodeid} is an async test, and pytest-asyncio is not installed or "
+                f"not enabled, so nothing would run it: {SET_UP_ASYNCIO}.",
+                pytrace=False,
+            )
+        if item.config.getini("asyncio_mode") != "auto":
+            pytest.fail(
+                f"{item.nodeid} is an async test without @pytest.mark.asyncio, and "
+                "pytest-asyncio is in strict mode, so nothing would run it: mark it, or set "
+                '`asyncio_mode = "auto"` in your pytest configuration.',
+                pytrace=False,
+            )
+
+
 def _async_fixture(function: Any) -> Any:
-    """``pytest_asyncio.fixture``, or a fixture that skips when pytest-asyncio is missing."""
+    """``pytest_asyncio.fixture``, or a fixture that fails when pytest-asyncio is missing."""
     try:
         import pytest_asyncio
     except ImportError:  # pragma: no cover - the test extra brings it
 
         @pytest.fixture(name=function.__name__)
         def unavailable() -> None:
-            pytest.skip(f"{function.__name__} needs pytest-asyncio")
+            pytest.fail(f"{function.__name__} needs pytest-asyncio: {SET_UP_ASYNCIO}.")
 
         return unavailable
     return pytest_asyncio.fixture(function)

@@ -1,9 +1,14 @@
 """``modelgates keys bulk-create``: creating the keys of a CSV or JSONL file (read and checked
 as a whole first, by :mod:`~modelgates_async.cli.specfile`) concurrently, with progress on a
-terminal, writing each secret at once to a new 0600 file, and reporting what was created and
-what the server refused (exit status 1 if any). Secrets reach the terminal only with
-``--show-secrets``. Ctrl-C ends with a summary of what was created and where the secrets are
-(exit status 130)."""
+terminal, and reporting what was created and what the server refused (exit status 1 if any).
+
+The run is journaled (:mod:`~modelgates_async.cli.bulk_journal`): the same command run
+again after Ctrl-C, a kill or a power cut resumes it, never making a second key for a line,
+and the 0600 secrets file ends with exactly one secret per line of FILE. Secrets reach the
+terminal only with ``--show-secrets``. The first Ctrl-C lets the creates in flight finish,
+saves the secrets, and ends with a summary (exit status 130); a second one stops at once
+(the journal still resumes).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +21,24 @@ from rich.table import Table
 from modelgates_async._bulk import DEFAULT_CONCURRENCY
 from modelgates_async._client import AsyncModelGates
 from modelgates_async.cli.app import APIFailure, common_options, explain, run, settings
+from modelgates_async.cli.bulk_journal import (
+    AlreadyDone,
+    count_done,
+    journal_path,
+    mismatch_message,
+    prepare_destination,
+    save_secrets,
+)
 from modelgates_async.cli.keytable import unique_prefixes
 from modelgates_async.cli.output import console, print_json
 from modelgates_async.cli.progress import progress
-from modelgates_async.cli.secrets import SecretsFile, secret_line
 from modelgates_async.cli.specfile import SPEC_FIELDS, Row, csv_spec, read_specs
-from modelgates_async.errors import ModelGatesError
+from modelgates_async.errors import (
+    CreatedKeyValidationError,
+    JournalError,
+    JournalMismatchError,
+    ModelGatesError,
+)
 from modelgates_async.models import CreatedKey
 
 __all__ = ["LISTED_KEYS", "SPEC_FIELDS", "Row", "bulk_create", "csv_spec", "read_specs"]
@@ -40,7 +57,8 @@ def default_secrets_path(source: Path) -> Path:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="New file for the secrets, mode 0600 (default: FILE's name + .secrets.jsonl).",
+    help="The secrets file, mode 0600 (default: FILE's name + .secrets.jsonl); its journal "
+    "is OUT.journal until every line is done.",
 )
 @click.option(
     "--concurrency",
@@ -60,37 +78,42 @@ def bulk_create(file: Path, out: Path | None, concurrency: int, show_secrets: bo
     fields: none); RFC 4180 quoting. JSONL: one JSON object of those names per line.
     The file must be UTF-8 and every line valid, else nothing is created (exit 2).
     A line the server refuses fails alone; exit status 1 if any did.
+
+    Interrupted (Ctrl-C, a kill, a crash) or with failed lines? Run the same command
+    again: it resumes from OUT.journal, creates only what is missing (never a second key
+    for a line) and ends with exactly one secret per line of FILE in OUT.
     """
     rows = read_specs(file)
     out = out if out is not None else default_secrets_path(file)
+    journal = journal_path(out)
+    try:
+        earlier = sum(entry.state == "done" for entry in prepare_destination(out, journal, rows))
+    except AlreadyDone:
+        report_done(file, out, len(rows))
+        return
     failures: list[tuple[Row, str]] = []
     created: list[tuple[Row, CreatedKey]] = []
     state = settings()
-
-    def summary() -> str:
-        done = len(created) + len(failures)
-        where = f" Their secrets are in {out}." if created else ""
-        return (
-            f"{len(created)} key(s) created, {len(failures)} failed, "
-            f"{len(rows) - done} not done (requests in flight may have created keys whose "
-            f"secrets were not received).{where}"
+    if earlier and not state.json:
+        click.echo(
+            f"Resuming from {journal}: {earlier} of {len(rows)} line(s) already done.", err=True
         )
+    bar = progress("creating keys")
 
-    with SecretsFile(out) as secrets:
-        bar = progress("creating keys")
-
-        async def work(mg: AsyncModelGates) -> None:
-            task = bar.add_task("create", total=len(rows), failed=0)
-            items = mg.api_keys.create_many_iter(
-                [row.spec for row in rows], concurrency=concurrency
-            )
+    async def work(mg: AsyncModelGates) -> None:
+        task = bar.add_task("create", total=len(rows), failed=0)
+        items = mg.api_keys.create_many_iter(
+            [row.spec for row in rows], concurrency=concurrency, journal=journal
+        )
+        opened = False
+        try:
             async for item in items:
+                opened = True
                 row = rows[item.index]
                 if item.value is not None:
-                    # Written and fsynced at once: a crash later must not lose a key made.
-                    secrets.write(secret_line(item.value, line=row.line))
                     created.append((row, item.value))
-                else:
+                elif not isinstance(item.error, CreatedKeyValidationError):
+                    # (A key whose record broke the schema has its secret in the journal.)
                     reason = item.error
                     why = (
                         explain(reason, mg.base_url)
@@ -99,15 +122,96 @@ def bulk_create(file: Path, out: Path | None, concurrency: int, show_secrets: bo
                     )
                     failures.append((row, why))
                 bar.update(task, advance=1, failed=len(failures))
-                state.interrupted = summary()
+        except JournalMismatchError as exc:
+            raise click.UsageError(mismatch_message(file, journal, rows, exc)) from None
+        except JournalError as exc:
+            if opened:
+                raise
+            raise click.UsageError(f"{exc.message}. Nothing was sent.") from None
 
-        state.interrupted = summary()
+    def save() -> tuple[int, str | None]:
+        """Write the secrets file from the journal: how many lines are done, and what went
+        wrong if it could not be written."""
+        try:
+            entries = save_secrets(out, journal, rows)
+        except OSError as exc:
+            done = count_done(journal)
+            return done, (
+                f"Could not write {out} ({exc.strerror or exc}); every secret is in {journal} "
+                "(mode 0600). Free the space or fix the path, then run the same command again."
+            )
+        return sum(entry.state == "done" for entry in entries), None
+
+    try:
         with bar:
             if rows:
                 run(work)
-    report_bulk(file, out if created else None, rows, created, failures, show_secrets)
+    except KeyboardInterrupt:
+        done, problem = save()
+        summary = interrupted_summary(file, out, journal, len(rows), done, failures)
+        state.interrupted = summary if problem is None else f"{summary} {problem}"
+        raise
+    except APIFailure as exc:
+        _, problem = save()
+        if problem is not None:
+            raise APIFailure(f"{exc.message} {problem}") from None
+        raise
+    done, problem = save()
+    if problem is not None:
+        raise APIFailure(problem)
+    report_bulk(file, out if done else None, rows, created, failures, show_secrets, earlier)
     if failures:
-        raise APIFailure(f"{len(failures)} of {len(rows)} line(s) failed; see above.")
+        kept = f" ({journal} remembers the rest)" if journal.exists() else ""
+        raise APIFailure(
+            f"{len(failures)} of {len(rows)} line(s) failed; see above. Run the same command "
+            f"again to retry them{kept}."
+        )
+
+
+def report_done(source: Path, out: Path, lines: int) -> None:
+    """What a run of a file that a finished run made every key of says: nothing to do."""
+    if settings().json:
+        print_json(
+            {
+                "file": str(source),
+                "lines": lines,
+                "created": 0,
+                "created_earlier": lines,
+                "failed": 0,
+                "secrets_file": str(out),
+                "keys": [],
+                "errors": [],
+            }
+        )
+        return
+    console().print(
+        f"Nothing to do: every line of {source} has its key already (made by an earlier "
+        f"run); the secrets are in {out}.",
+        soft_wrap=True,
+    )
+
+
+def interrupted_summary(
+    source: Path,
+    out: Path,
+    journal: Path,
+    total: int,
+    done: int,
+    failures: list[tuple[Row, str]],
+) -> str:
+    """What an interrupted bulk-create leaves behind, and how to finish the job."""
+    rest = total - done - len(failures)
+    where = f" Their secrets are in {out} (mode 0600)." if done else ""
+    resume = (
+        f" Run the same command again to finish: it resumes from {journal} and never makes "
+        "a second key for a line."
+        if journal.exists()
+        else ""
+    )
+    return (
+        f"{done} of {total} key(s) created, {len(failures)} failed, {rest} not started "
+        f"(or not confirmed) from {source}.{where}{resume}"
+    )
 
 
 def report_bulk(
@@ -117,6 +221,7 @@ def report_bulk(
     created: list[tuple[Row, CreatedKey]],
     failures: list[tuple[Row, str]],
     show_secrets: bool,
+    earlier: int = 0,
 ) -> None:
     """Print what bulk-create did: the keys made (a table, or a count past LISTED_KEYS), where
     the secrets are, and the lines that failed with why; JSON with ``--json``."""
@@ -127,6 +232,7 @@ def report_bulk(
             "file": str(source),
             "lines": len(rows),
             "created": len(created),
+            "created_earlier": earlier,
             "failed": len(failures),
             "secrets_file": None if out is None else str(out),
             "keys": [
@@ -144,6 +250,8 @@ def report_bulk(
         return
     out_console = console()
     title = f"Created {len(created)} of {len(rows)} keys from {source}"
+    if earlier:
+        title += f" ({earlier} of them by an earlier, interrupted run)"
     if len(created) > LISTED_KEYS and not show_secrets:
         # Thousands of rows help nobody on a terminal; the secrets file lists them all.
         out_console.print(
@@ -178,4 +286,7 @@ def report_bulk(
         for row, why in failures:
             errors.add_row(str(row.line), row.name, why)
         out_console.print(errors)
-        out_console.print("Fix those lines and run bulk-create on just them (with a new --out).")
+        out_console.print(
+            "Run the same command again to retry them. To change a line instead, put it in a "
+            "file of its own and run bulk-create on that (with another --out)."
+        )

@@ -22,6 +22,7 @@ from modelgates_async import (
     LimitReset,
     NotFoundError,
 )
+from modelgates_async._limiter import AdaptiveLimiter
 from modelgates_async.server import AsyncLocalServer, LocalServer
 from modelgates_async.server.ratelimit import RateLimiter
 from modelgates_async.testing import no_backoff
@@ -295,7 +296,9 @@ async def test_bulk_create_against_a_rate_limited_server_fails_nothing() -> None
         # One fake second for the server's token buckets and the client's limiter, moved on
         # by each wait the client would have slept.
         server.state.limiter = RateLimiter(40, monotonic=clock)
-        client._transport.limiter._clock = clock
+        limiter = client._transport.limiter
+        assert isinstance(limiter, AdaptiveLimiter)  # the default, in-process limiter
+        limiter._clock = clock
         with no_backoff(on_wait=clock.advance) as waits:
             names = [f"rl-{i:03d}" for i in range(120)]
             result = await client.api_keys.create_many(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from modelgates_async._ratelimit import AdaptiveLimiter
+from modelgates_async._limiter import AdaptiveLimiter
 from modelgates_async.testing import no_backoff
 
 

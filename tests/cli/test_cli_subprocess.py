@@ -179,7 +179,7 @@ def test_ctrl_c_during_bulk_create_summarises_and_leaves_no_empty_file(
     error = json.loads(result.stderr)["error"]
     assert error["kind"] == "interrupted"
     assert error["exit_code"] == 130
-    assert "0 key(s) created, 0 failed, 3 not done" in error["message"]
+    assert "0 of 3 key(s) created, 0 failed, 3 not started" in error["message"]
     assert not (tmp_path / "t.secrets.jsonl").exists()
 
 

@@ -164,3 +164,6 @@ class AdaptiveLimiter:
         self.window = max(1.0, min(self.window, float(self.in_flight)) / 2.0)
         self.engaged = True
         self._resume_at = max(self._resume_at, now + pause)
+
+    async def aclose(self) -> None:
+        """Nothing to close: the state lives in this object."""
