@@ -136,8 +136,19 @@ def apply(
                     )  # fmt: skip
             return await build_plan(mg, desired, prune)
 
+        def secrets_failed(exc: OSError) -> APIFailure:
+            return APIFailure(
+                f"Could not write the secrets file {secrets_path}: {exc.strerror or exc}. "
+                f"The keys made so far and their secrets are in the journal {paths.journal}; "
+                "run the same command again once the file can be written (nothing is made "
+                "twice)."
+            )
+
         state.interrupted = interrupted()
-        plan = run(prepare)
+        try:
+            plan = run(prepare)
+        except OSError as exc:
+            raise secrets_failed(exc) from None
         proceed = not plan.empty
         if not state.json:
             if outcome.resumed:
@@ -168,7 +179,10 @@ def apply(
                         concurrency=concurrency, progress=advance,
                     )  # fmt: skip
 
-            run(make)
+            try:
+                run(make)
+            except OSError as exc:
+                raise secrets_failed(exc) from None
     declined = not proceed and not plan.empty
     _report(plan, outcome, secrets_path, base_url[0], declined=declined, show=show_secrets)
 

@@ -239,16 +239,16 @@ async def list_live(
     return live
 
 
+_IN_DOUBT_STATUSES = frozenset({408, 429})
+"""4xx answers after which the server may still make the key (the create is retried)."""
+
+
 def _definite(error: Exception) -> bool:
     """Whether a failed create provably made no key (a 4xx other than 408/429)."""
     return (
         isinstance(error, APIStatusError)
         and 400 <= error.status < 500
-        and error.status
-        not in (
-            408,
-            429,
-        )
+        and error.status not in _IN_DOUBT_STATUSES
     )
 
 

@@ -3,6 +3,7 @@ field diff, prune, no-op re-apply, ambiguity errors, the JSON shape and the tabl
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -11,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from modelgates_async import KeySpec
+from modelgates_async import CreatedKey, KeySpec
 from modelgates_async.cli import progress
+from modelgates_async.cli.apply_run import SecretsAppender
 from modelgates_async.models import APIKey
 from modelgates_async.server import LocalServer
 from tests.cli.helpers import Invoke, all_keys, make_keys
@@ -419,3 +421,34 @@ def test_without_an_answer_apply_needs_yes(
     assert result.exit_code == 2
     assert "pass --yes" in result.output
     assert all_keys(modelgates_server) == []
+
+
+def test_a_secrets_file_that_cannot_be_written_is_finished_by_the_next_apply(
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A secret that cannot be written (disk full) stops apply with exit 1 naming the
+    journal that keeps it; the next apply writes every secret, and no key is made twice."""
+    fleet = write(tmp_path, FLEET)
+    real_write = SecretsAppender.write
+    calls: list[int] = []
+
+    def full_disk(self: SecretsAppender, created: CreatedKey, **extra: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, created, **extra)
+
+    monkeypatch.setattr(SecretsAppender, "write", full_disk)
+    failed = invoke("apply", str(fleet), "--yes")
+    assert failed.exit_code == 1
+    assert "No space left on device" in failed.output
+    assert "fleet.yaml.apply-journal" in failed.output
+    monkeypatch.setattr(SecretsAppender, "write", real_write)
+    again = invoke("apply", str(fleet), "--yes")
+    assert again.exit_code == 0, again.output
+    assert "Finished the interrupted apply" in again.output
+    keys = by_name(modelgates_server)
+    assert sorted(keys) == ["tenant-1", "tenant-2", "tenant-3"]
+    assert keys["tenant-3"].disabled
+    lines = secrets_of(tmp_path / "fleet.secrets.jsonl")
+    assert sorted(line["hash"] for line in lines) == sorted(key.hash for key in keys.values())
