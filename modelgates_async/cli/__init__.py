@@ -18,6 +18,10 @@ Where things live (imports go one way: commands → output/secrets/… → app �
 - :mod:`~modelgates_async.cli.keys`: ``modelgates keys …``, one API call each.
 - :mod:`~modelgates_async.cli.specfile`: reading CSV / JSONL files of key specs.
 - :mod:`~modelgates_async.cli.bulk`: ``modelgates keys bulk-create`` from such a file.
+- :mod:`~modelgates_async.cli.fleet_file`, :mod:`~modelgates_async.cli.plan_model` and
+  :mod:`~modelgates_async.cli.apply_run`: reading a fleet FILE, planning, applying (no click).
+- :mod:`~modelgates_async.cli.plan` and :mod:`~modelgates_async.cli.apply`:
+  ``modelgates plan`` / ``modelgates apply``.
 - :mod:`~modelgates_async.cli.serve`: ``modelgates serve``.
 - :mod:`~modelgates_async.cli.demo` and :mod:`~modelgates_async.cli.demo_scenario`:
   ``modelgates demo`` and the story it tells.
@@ -46,10 +50,10 @@ INSTALL_HINT = (
 @cache
 def group() -> click.Group:
     """The ``modelgates`` click group with every command attached (needs the cli extra)."""
-    from modelgates_async.cli import app, bulk, demo, keys, serve
+    from modelgates_async.cli import app, apply, bulk, demo, keys, plan, serve
 
     keys.keys.add_command(bulk.bulk_create)
-    for command in (keys.keys, serve.serve, demo.demo):
+    for command in (keys.keys, plan.plan, apply.apply, serve.serve, demo.demo):
         app.cli.add_command(command)
     return app.cli
 

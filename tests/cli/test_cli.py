@@ -422,7 +422,7 @@ def test_keys_group_holds_every_keys_command() -> None:
         "rotate",
         "update",
     ]
-    assert sorted(cli.commands) == ["demo", "keys", "serve"]
+    assert sorted(cli.commands) == ["apply", "demo", "keys", "plan", "serve"]
 
 
 def test_demo_runs_on_a_loopback_server_without_live(

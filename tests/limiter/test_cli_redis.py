@@ -95,6 +95,21 @@ def test_bulk_create_shares_its_limiter_through_redis(
     assert leases_held == 0
 
 
+def test_apply_shares_its_limiter_through_redis(
+    modelgates: Any, own_redis: RedisServer, tmp_path: Path
+) -> None:
+    """`apply --redis URL`: every create of the plan takes and gives back a shared slot."""
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("".join(f"- {{name: fleet-{i}, limit: 5}}\n" for i in range(ROWS)))
+    result = modelgates("apply", str(fleet), "--yes", "--redis", own_redis.url)
+    assert result.exit_code == 0, result.output
+    state, leases_held = shared_state(own_redis.url)
+    assert int(state["grants"]) >= ROWS  # the listing of the plan takes slots too
+    assert leases_held == 0
+    again = modelgates("apply", str(fleet), "--yes", "--redis", own_redis.url)
+    assert "No changes." in again.output
+
+
 def test_without_redis_the_client_keeps_its_own_limiter(
     modelgates: Any, own_redis: RedisServer, tenants: Path
 ) -> None:
