@@ -52,6 +52,7 @@ from modelgates_async._bulk import (
     requeue_rate_limited,
     run_prepared,
 )
+from modelgates_async._convert import structure_created_key
 from modelgates_async._journal import Journal, JournalEntry, created_record, fingerprint
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NotGiven
@@ -64,7 +65,7 @@ from modelgates_async.errors import (
     NotFoundError,
     NotStartedError,
 )
-from modelgates_async.models import APIKey, CreatedKey, structure_created_key
+from modelgates_async.models import APIKey, CreatedKey
 
 if TYPE_CHECKING:  # the single calls of api_keys, which the journaled creates build on
     from modelgates_async.resources._endpoints import KeyEndpoints

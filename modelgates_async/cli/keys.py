@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from modelgates_async._client import AsyncModelGates
+from modelgates_async._convert import unstructure
 from modelgates_async._types import NOT_GIVEN
 from modelgates_async.cli.app import APIFailure, common_options, run, settings
 from modelgates_async.cli.hashes import resolve_hash, resolve_key
@@ -22,7 +23,7 @@ from modelgates_async.cli.output import console, detail_table, print_json, show_
 from modelgates_async.cli.progress import progress
 from modelgates_async.cli.secrets import SecretsFile, hand_over_secret
 from modelgates_async.errors import RotationError
-from modelgates_async.models import APIKey, CreatedKey, RetireMode, parse_datetime, unstructure
+from modelgates_async.models import APIKey, CreatedKey, RetireMode, parse_datetime
 
 __all__ = ["keys", "parse_limit", "parse_timestamp"]
 
