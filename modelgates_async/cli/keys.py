@@ -230,15 +230,22 @@ def _external_api_key(variable: str | None) -> str | None:
 )
 @click.option("--limit-reset", type=RESETS, help="daily, weekly, monthly; 'none' never resets.")
 @click.option("--byok/--no-byok", default=None, help="Count BYOK usage against the limit.")
+@click.option("--workspace", metavar="ID", help="Move the key to this workspace.")
 @common_options
 def update_key(
-    key_hash: str, name: str | None, limit: Any, limit_reset: str | None, byok: bool | None
+    key_hash: str,
+    name: str | None,
+    limit: Any,
+    limit_reset: str | None,
+    byok: bool | None,
+    workspace: str | None,
 ) -> None:
-    """Change a key's name, limit, reset or BYOK setting (only what you pass)."""
-    if name is None and limit is NOT_GIVEN and limit_reset is None and byok is None:
+    """Change a key's name, limit, reset or BYOK setting, or move it to another workspace
+    (only what you pass)."""
+    if (name, limit_reset, byok, workspace) == (None, None, None, None) and limit is NOT_GIVEN:
         raise click.UsageError(
-            "Nothing to change: pass --name, --limit, --limit-reset or --byok/--no-byok "
-            "(`modelgates keys disable HASH` disables a key)."
+            "Nothing to change: pass --name, --limit, --limit-reset, --byok/--no-byok or "
+            "--workspace (`modelgates keys disable HASH` disables a key)."
         )
     settings().interrupted = "The change may or may not have been made: check with `keys get`."
 
@@ -249,6 +256,7 @@ def update_key(
             limit=limit,
             limit_reset=_reset(limit_reset),
             include_byok_in_limit=NOT_GIVEN if byok is None else byok,
+            workspace_id=NOT_GIVEN if workspace is None else workspace,
         )
 
     show_key(run(work))
