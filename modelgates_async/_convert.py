@@ -1,7 +1,8 @@
 """The cattrs converter that builds the records of ``models.py`` from decoded JSON.
 
 - :func:`structure` / :func:`unstructure`: the one private converter (strict scalars).
-- :func:`structure_created_key`: the record of a 2xx create, never losing its secret.
+- :func:`structure_created_key`: the record of a 2xx create, never losing its secret
+  (:func:`created_key_in_text`: … nor from a 201 whose body is no JSON object).
 
 Unknown fields in a response are ignored (the API may grow); a missing required field or a
 value of the wrong type raises :class:`~modelgates_async.errors.APIResponseValidationError`
@@ -14,13 +15,20 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from modelgates_async._redact import _SHAPE as SECRET_SHAPE
+from modelgates_async._redact import Redactor
 from modelgates_async.errors import APIResponseValidationError, CreatedKeyValidationError
 from modelgates_async.models import CreatedKey, LimitReset, parse_datetime
 
 if TYPE_CHECKING:
     import cattrs
 
-__all__ = ["structure", "structure_created_key", "unstructure"]
+__all__ = [
+    "created_key_in_text",
+    "structure",
+    "structure_created_key",
+    "unstructure",
+]
 
 T = TypeVar("T")
 
@@ -129,6 +137,24 @@ def structure(data: Any, cls: type[T], *, status: int = 200, path: str = "$") ->
         f"The response does not match the {cls.__name__} schema: " + "; ".join(errors),
         status=status,
         errors=errors,
+    )
+
+
+def created_key_in_text(
+    text: str, known: Redactor, *, method: str, path: str, status: int
+) -> CreatedKeyValidationError | None:
+    """The error of a create answered 201 with a body that is not a key record, when that
+    body holds exactly one ``sk-…`` value (maybe repeated) that is not a secret ``known``
+    already (the client's own key): it is the new key's secret, kept in ``.key``."""
+    found = {value for value in SECRET_SHAPE.findall(text) if not known.knows(value)}
+    if len(found) != 1:
+        return None
+    return CreatedKeyValidationError(
+        f"{method} {path} answered {status} with a body that is not a key record. The key "
+        "WAS created: the one secret in the answer is in this error's .key; store it.",
+        key=found.pop(),
+        key_hash=None,
+        status=status,
     )
 
 
