@@ -7,7 +7,6 @@ import asyncio
 import json
 import shlex
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from modelgates_async.cli import group
 from modelgates_async.cli.config import config_path
 from modelgates_async.server import LocalServer
 from tests.cli.helpers import WRONG_KEY, make_keys
+from tests.helpers import ThreadedServer
 
 FAILING_COMMAND = shlex.join([sys.executable, "-c", "raise SystemExit(3)"])
 
@@ -168,51 +168,30 @@ def test_the_config_file_lives_in_the_xdg_config_home(
         assert config_path().name == "config.toml"
 
 
-class RecordingAPI:
-    """An aiohttp server on 127.0.0.1, on a thread of its own, that records each request's
-    path and headers: ``GET /api/v1/keys`` answers an empty page, ``/stall/api/v1/keys``
-    answers when the server stops."""
+class RecordingAPI(ThreadedServer):
+    """A server that records each request's path and headers: ``GET /api/v1/keys`` answers
+    an empty page, ``GET /stall/api/v1/keys`` answers when the server stops."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.seen: list[tuple[str, dict[str, str]]] = []
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._released = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
+        self._released: asyncio.Event | None = None
 
     async def _keys(self, request: web.Request) -> web.Response:
         self.seen.append((request.path, dict(request.headers)))
         if request.path.startswith("/stall/"):
+            assert self._released is not None
             await self._released.wait()
         return web.json_response({"data": []})
 
-    async def _start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
+        self._released = asyncio.Event()
         app.router.add_get("/api/v1/keys", self._keys)
         app.router.add_get("/stall/api/v1/keys", self._keys)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.base_url = f"http://127.0.0.1:{port}/api/v1"
 
-    async def _stop(self) -> None:
+    async def release(self) -> None:
+        assert self._released is not None
         self._released.set()
-        assert self._runner is not None
-        await self._runner.cleanup()
-
-    def __enter__(self) -> RecordingAPI:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
 
 
 @pytest.fixture

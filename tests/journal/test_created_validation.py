@@ -16,35 +16,14 @@ from modelgates_async import (
     read_journal,
 )
 from modelgates_async.server import LocalServer
+from tests.helpers import key_record
 
 SECRET = "sk-mg-v1-" + "f" * 40 + "xyz"
 
 
 def created_body(**changes: Any) -> dict[str, Any]:
     """A 201 body with a key record, changed by ``changes``."""
-    data: dict[str, Any] = {
-        "hash": "ab" * 32,
-        "name": "grown",
-        "label": "sk-mg-v1-fff...xyz",
-        "disabled": False,
-        "limit": None,
-        "limit_remaining": None,
-        "limit_reset": None,
-        "include_byok_in_limit": False,
-        "usage": 0,
-        "usage_daily": 0,
-        "usage_weekly": 0,
-        "usage_monthly": 0,
-        "byok_usage": 0,
-        "byok_usage_daily": 0,
-        "byok_usage_weekly": 0,
-        "byok_usage_monthly": 0,
-        "created_at": "2026-01-01T00:00:00Z",
-        "updated_at": None,
-        "creator_user_id": None,
-        "workspace_id": "ws-default",
-    }
-    data.update(changes)
+    data = key_record(hash="ab" * 32, name="grown", label="sk-mg-v1-fff...xyz", **changes)
     return {"key": SECRET, "data": data}
 
 
