@@ -336,9 +336,11 @@ class CreatedKeyValidationError(APIResponseValidationError):
     does not match the schema (a new enum value, a null, a missing field).
 
     The secret is not lost: ``key`` holds it and ``key_hash`` the key's hash when the body
-    named one (else None). A 201 whose body is no JSON object at all raises this too when
-    the body holds exactly one ``sk-…`` value other than the client's own key: that value. ``str()``/``repr()`` never show the secret; store it, then fix or
+    named one (else None). ``str()``/``repr()`` never show the secret; store it, then fix or
     delete the key. ``errors`` names the offending fields as for any validation error.
+
+    A 201 whose body is no JSON object at all raises this too when the body holds exactly
+    one ``sk-…`` value other than the client's own key: ``key`` is that value.
     """
 
     def __init__(
