@@ -283,18 +283,24 @@ def check_offset(value: Any, argument: str = "offset") -> int:
     return value
 
 
-def check_timeout(value: Any, argument: str = "timeout") -> float:
-    """A timeout in seconds: a finite number > 0."""
+def _positive_finite(value: Any, argument: str, kind: str, hint: str = "") -> float:
+    """A finite number > 0 (``kind`` says what it counts; ``hint`` follows "> 0")."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidRequestError(
-            f"{argument} must be a number of seconds, got {_type_name(value)}", argument=argument
+            f"{argument} must be {kind}, got {_type_name(value)}", argument=argument
         )
-    seconds = _as_float(value, argument)
-    if not math.isfinite(seconds) or seconds <= 0:
+    number = _as_float(value, argument)
+    if not math.isfinite(number) or number <= 0:
         raise InvalidRequestError(
-            f"{argument} must be a finite number > 0, got {_show(value)}", argument=argument
+            f"{argument} must be a finite number > 0{hint}, got {_show(value)}",
+            argument=argument,
         )
-    return seconds
+    return number
+
+
+def check_timeout(value: Any, argument: str = "timeout") -> float:
+    """A timeout in seconds: a finite number > 0."""
+    return _positive_finite(value, argument, "a number of seconds")
 
 
 def check_retries(value: Any, argument: str = "retries") -> RetryConfig:
@@ -308,17 +314,7 @@ def check_retries(value: Any, argument: str = "retries") -> RetryConfig:
 
 def check_threshold(value: Any, argument: str = "threshold") -> float:
     """A share of a key's limit: a finite number > 0 (1.0: at the limit)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidRequestError(
-            f"{argument} must be a number, got {_type_name(value)}", argument=argument
-        )
-    share = _as_float(value, argument)
-    if not math.isfinite(share) or share <= 0:
-        raise InvalidRequestError(
-            f"{argument} must be a finite number > 0 (1.0: at the limit), got {_show(value)}",
-            argument=argument,
-        )
-    return share
+    return _positive_finite(value, argument, "a number", " (1.0: at the limit)")
 
 
 def check_retire(value: Any, argument: str = "retire") -> RetireMode:
