@@ -327,6 +327,18 @@ def check_retire(value: Any, argument: str = "retire") -> RetireMode:
     )
 
 
+def _add_limit_fields(
+    body: dict[str, Any], limit: Any, limit_reset: Any, include_byok_in_limit: Any
+) -> None:
+    """Check and add the limit's fields that are given (a create and an update share them)."""
+    if not isinstance(limit, NotGiven):
+        body["limit"] = check_limit(limit)
+    if not isinstance(limit_reset, NotGiven):
+        body["limit_reset"] = check_limit_reset(limit_reset)
+    if not isinstance(include_byok_in_limit, NotGiven):
+        body["include_byok_in_limit"] = check_bool(include_byok_in_limit, "include_byok_in_limit")
+
+
 def create_body(
     name: Any,
     *,
@@ -341,12 +353,7 @@ def create_body(
 ) -> dict[str, Any]:
     """The JSON body of a create, validated; raises InvalidRequestError naming the argument."""
     body: dict[str, Any] = {"name": check_name(name)}
-    if not isinstance(limit, NotGiven):
-        body["limit"] = check_limit(limit)
-    if not isinstance(limit_reset, NotGiven):
-        body["limit_reset"] = check_limit_reset(limit_reset)
-    if not isinstance(include_byok_in_limit, NotGiven):
-        body["include_byok_in_limit"] = check_bool(include_byok_in_limit, "include_byok_in_limit")
+    _add_limit_fields(body, limit, limit_reset, include_byok_in_limit)
     if not isinstance(expires_at, NotGiven):
         body["expires_at"] = check_expires_at(expires_at)
     if not isinstance(creator_user_id, NotGiven):
@@ -378,12 +385,7 @@ def update_body(
         body["name"] = check_name(name)
     if not isinstance(disabled, NotGiven):
         body["disabled"] = check_bool(disabled, "disabled")
-    if not isinstance(limit, NotGiven):
-        body["limit"] = check_limit(limit)
-    if not isinstance(limit_reset, NotGiven):
-        body["limit_reset"] = check_limit_reset(limit_reset)
-    if not isinstance(include_byok_in_limit, NotGiven):
-        body["include_byok_in_limit"] = check_bool(include_byok_in_limit, "include_byok_in_limit")
+    _add_limit_fields(body, limit, limit_reset, include_byok_in_limit)
     if not isinstance(workspace_id, NotGiven):
         if workspace_id is None:
             raise InvalidRequestError(
