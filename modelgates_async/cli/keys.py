@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -30,32 +31,35 @@ __all__ = ["keys", "parse_limit", "parse_timestamp"]
 # --- argument types -----------------------------------------------------------------------
 
 
-def parse_limit(_: click.Context, param: click.Parameter, value: str | None) -> Any:
-    """``--limit``: a number of USD, ``none`` for no limit, or not given at all."""
+def _optional(
+    param: click.Parameter,
+    value: str | None,
+    nones: tuple[str, ...],
+    parse: Callable[[str], Any],
+    refusal: str,
+) -> Any:
+    """NOT_GIVEN when the option is absent, None when it says one of ``nones``, else the
+    parsed value; a value ``parse`` refuses is a bad parameter (``refusal`` says why)."""
     if value is None:
         return NOT_GIVEN
-    if value.strip().lower() in ("none", "null"):
+    if value.strip().lower() in nones:
         return None
     try:
-        return float(value)
+        return parse(value)
     except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a number of USD (or 'none' for no limit)", param=param
-        ) from None
+        raise click.BadParameter(f"{value!r} is not {refusal}", param=param) from None
+
+
+def parse_limit(_: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``--limit``: a number of USD, ``none`` for no limit, or not given at all."""
+    refusal = "a number of USD (or 'none' for no limit)"
+    return _optional(param, value, ("none", "null"), float, refusal)
 
 
 def parse_timestamp(_: click.Context, param: click.Parameter, value: str | None) -> Any:
     """``--expires-at``: ISO 8601 (no zone: UTC), ``none`` for never, or not given."""
-    if value is None:
-        return NOT_GIVEN
-    if value.strip().lower() in ("none", "null", "never"):
-        return None
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 date or timestamp", param=param
-        ) from None
+    refusal = "an ISO 8601 date or timestamp"
+    return _optional(param, value, ("none", "null", "never"), parse_datetime, refusal)
 
 
 def stdin_is_terminal() -> bool:
