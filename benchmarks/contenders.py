@@ -15,6 +15,7 @@ from benchmarks.seed import MANAGEMENT_KEY
 
 __all__ = [
     "ASYNC_CONTENDERS",
+    "BASELINE_PREFIX",
     "SYNC_CONTENDERS",
     "AsyncClient",
     "SyncClient",
@@ -157,8 +158,14 @@ ASYNC_CONTENDERS: dict[str, Callable[[str, int], AsyncClient]] = {
 }
 
 
+BASELINE_PREFIX = "AsyncModelGates@"
+"""``AsyncModelGates@<commit>``: the same adapter on that commit's SDK (``benchmarks.baseline``)."""
+
+
 def open_async(name: str, base_url: str, concurrency: int) -> AsyncClient:
     """Open the async contender ``name`` (inside the running event loop)."""
+    if name.startswith(BASELINE_PREFIX):
+        return OursAsync(base_url, concurrency)
     return ASYNC_CONTENDERS[name](base_url, concurrency)
 
 

@@ -2,16 +2,15 @@
 
 The harness process only orchestrates: every measurement runs in a fresh worker process
 (``benchmarks.worker``), one contender at a time, rounds interleaved (the order rotates each
-round) so that drift on a noisy machine touches every contender alike.
+round) so that drift on a noisy machine touches every contender alike. Scenarios 1-3 live in
+``benchmarks.throughput``.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from benchmarks.bulk import BULK_CONTENDERS
@@ -22,7 +21,15 @@ from benchmarks.report import Row
 from benchmarks.seed import MANAGEMENT_KEY, child_env, seed_hash
 from benchmarks.server import BenchServer
 from benchmarks.settings import Settings
-from benchmarks.stats import median, ratio
+from benchmarks.stats import ratio
+from benchmarks.throughput import (
+    Progress,
+    parse_result,
+    problem_of,
+    run_worker,
+    throughput_rows,
+    worker_command,
+)
 
 __all__ = [
     "S1",
@@ -48,142 +55,10 @@ S6 = "6. bulk create ×{n} @{r}/s"
 SERVER = "server ceiling"
 
 FLOOR_ASYNC = "raw aiohttp"
+OURS_ASYNC = "AsyncModelGates"
 PEER_ASYNC = "openrouter async"
 FLOOR_SYNC = "requests.Session"
 PEER_SYNC = "openrouter sync"
-
-Progress = Callable[[str], None]
-
-
-def _worker_command(job: dict[str, Any]) -> list[str]:
-    return [sys.executable, "-m", "benchmarks.worker", json.dumps(job)]
-
-
-def _parse(stdout: str, stderr: str) -> dict[str, Any]:
-    for line in stdout.splitlines():
-        if line.startswith("RESULT "):
-            result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
-            return result
-    tail = stderr.strip().splitlines()[-1:] or ["no output"]
-    return {"failed": tail[0][:200]}
-
-
-def run_worker(job: dict[str, Any]) -> dict[str, Any]:
-    """Run one job in a fresh process; return its result (``failed`` on a crash)."""
-    done = subprocess.run(_worker_command(job), capture_output=True, text=True, env=child_env())
-    return _parse(done.stdout, done.stderr)
-
-
-def _problem(results: Sequence[dict[str, Any]]) -> tuple[str | None, str | None]:
-    """(unavailable reason, failure) of a contender's results."""
-    for result in results:
-        if "unavailable" in result:
-            return result["unavailable"], None
-    for result in results:
-        if "failed" in result:
-            return None, result["failed"]
-    return None, None
-
-
-def throughput_rows(
-    server: BenchServer,
-    settings: Settings,
-    *,
-    title: str,
-    kind: str,
-    op: str,
-    contenders: Sequence[str],
-    floor: str,
-    peer: str,
-    n: int,
-    n_peer: int,
-    concurrency: int,
-    progress: Progress,
-) -> list[Row]:
-    """Rounds of ``n`` ``op`` calls per contender; rates, CPU and ratios, medians of rounds."""
-    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
-    for round_index in range(settings.rounds):
-        shift = round_index % len(contenders)
-        for name in [*contenders[shift:], *contenders[:shift]]:
-            if samples[name] and any("unavailable" in s for s in samples[name]):
-                continue
-            count = n_peer if name.startswith("openrouter") else n
-            job: dict[str, Any] = {
-                "kind": kind,
-                "contender": name,
-                "op": op,
-                "n": count,
-                "concurrency": concurrency,
-                "base_url": server.base_url,
-                "seeded": settings.seeded,
-                "warmup": min(settings.warmup, count),
-                "tag": f"{op}-{name.replace(' ', '_')}-{round_index}-{time.time_ns()}",
-            }
-            server_cpu = server.cpu_seconds()
-            result = run_worker(job)
-            if server_cpu is not None and "wall" in result:
-                used = (server.cpu_seconds() or server_cpu) - server_cpu
-                result["server_cpu_per_request"] = used / (count + job["warmup"])
-            samples[name].append(result)
-            progress(f"{title} round {round_index + 1}/{settings.rounds}: {name}")
-    rows: list[Row] = []
-    for name in contenders:
-        results = samples[name]
-        unavailable, failed = _problem(results)
-        if unavailable is not None or failed is not None:
-            rows.append(Row(title, name, unavailable=unavailable or f"failed: {failed}"))
-            continue
-        rates = [r["n"] / r["wall"] for r in results]
-        cpus = [r["cpu"] / r["n"] * 1000 for r in results]
-        errors = sum(r["errors"] for r in results)
-        server_per_request = median([r.get("server_cpu_per_request", 0.0) for r in results])
-        rate = median(rates)
-        notes = []
-        if errors:
-            notes.append(f"{errors} errors")
-        if len(rates) > 1:
-            notes.append(f"rounds {min(rates):,.0f}–{max(rates):,.0f}/s")
-        if server_per_request and rate:
-            notes.append(f"server {server_per_request * rate:.2f} core busy")
-        rows.append(
-            Row(
-                title,
-                name,
-                n=results[0]["n"],
-                value=rate,
-                unit="req/s",
-                cpu_per_1k=median(cpus),
-                note=", ".join(notes),
-                samples=rates,
-                extra={
-                    "best_rate": max(rates),
-                    "best_cpu_per_1k": min(cpus),
-                    "cpu_per_1k_samples": cpus,
-                    "errors": errors,
-                    "server_cpu_per_request": server_per_request,
-                    "server_cpu_per_request_samples": [
-                        r["server_cpu_per_request"]
-                        for r in results
-                        if "server_cpu_per_request" in r
-                    ],
-                },
-            )
-        )
-    _fill_ratios(rows, floor, peer)
-    return rows
-
-
-def _fill_ratios(rows: list[Row], floor: str, peer: str) -> None:
-    by_name = {row.contender: row for row in rows}
-    floor_row, peer_row = by_name.get(floor), by_name.get(peer)
-    for row in rows:
-        if row.unavailable is not None:
-            continue
-        if floor_row is not None:
-            row.vs_floor = ratio(row.value, floor_row.value)
-            row.cpu_vs_floor = ratio(row.cpu_per_1k, floor_row.cpu_per_1k)
-        if peer_row is not None:
-            row.vs_peer = ratio(row.value, peer_row.value)
 
 
 def ceiling_rows(server: BenchServer, settings: Settings, floor_rows: Sequence[Row]) -> list[Row]:
@@ -207,7 +82,7 @@ def ceiling_rows(server: BenchServer, settings: Settings, floor_rows: Sequence[R
     server_cpu = server.cpu_seconds()
     processes = [
         subprocess.Popen(
-            _worker_command(job),
+            worker_command(job),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=child_env(),
@@ -217,7 +92,7 @@ def ceiling_rows(server: BenchServer, settings: Settings, floor_rows: Sequence[R
     ]
     outputs = [p.communicate() for p in processes]
     used = None if server_cpu is None else (server.cpu_seconds() or server_cpu) - server_cpu
-    results = [_parse(out, err) for out, err in outputs]
+    results = [parse_result(out, err) for out, err in outputs]
     if any("wall" not in r for r in results):
         return [Row(SERVER, "raw aiohttp ×2 processes", unavailable=str(results))]
     total = sum(r["n"] for r in results)
@@ -328,7 +203,7 @@ def memory_rows(settings: Settings, progress: Progress) -> list[Row]:
             for mode in ("iter", "list"):
                 label = f"{contender} {'iter()' if mode == 'iter' else 'list(iter())'}"
                 rss, traced = results[mode]["rss"], results[mode]["tracemalloc"]
-                unavailable, failed = _problem([rss, traced])
+                unavailable, failed = problem_of([rss, traced])
                 if unavailable is not None or failed is not None:
                     rows.append(Row(title, label, unavailable=unavailable or f"failed: {failed}"))
                     continue
@@ -374,7 +249,7 @@ def bulk_rows(settings: Settings, progress: Progress) -> list[Row]:
             }
             result = run_worker(job)
         progress(f"{title}: {contender}")
-        unavailable, failed = _problem([result])
+        unavailable, failed = problem_of([result])
         if unavailable is not None or failed is not None:
             rows.append(Row(title, contender, unavailable=unavailable or f"failed: {failed}"))
             continue

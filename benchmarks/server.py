@@ -9,7 +9,7 @@ from types import TracebackType
 
 from benchmarks.seed import child_env
 
-__all__ = ["BenchServer", "process_cpu_seconds"]
+__all__ = ["BenchServer", "process_cpu_seconds", "split_cpus"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -25,12 +25,31 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-class BenchServer:
-    """``python -m benchmarks.serve`` in a child process: ``with BenchServer(seed=1000) as s``."""
+def split_cpus() -> tuple[list[int], list[int]] | None:
+    """(the server's CPUs, the clients') when this process may use two or more, else None.
 
-    def __init__(self, *, seed: int = 0, rate_limit: float | None = None) -> None:
+    The server gets the first CPU, the client workers the others: the client's CPU figure
+    then no longer depends on which process the scheduler put where, and the two never
+    compete for one core's caches.
+    """
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    return (cpus[:1], cpus[1:]) if len(cpus) >= 2 else None
+
+
+class BenchServer:
+    """``python -m benchmarks.serve`` in a child process: ``with BenchServer(seed=1000) as s``.
+
+    ``cpus``, when given, pins the server to those CPUs (see :func:`split_cpus`).
+    """
+
+    def __init__(
+        self, *, seed: int = 0, rate_limit: float | None = None, cpus: list[int] | None = None
+    ) -> None:
         self.seed = seed
         self.rate_limit = rate_limit
+        self.cpus = cpus
         self.base_url = ""
         self._process: subprocess.Popen[str] | None = None
 
@@ -39,6 +58,8 @@ class BenchServer:
         command = [sys.executable, "-m", "benchmarks.serve", "--seed", str(self.seed)]
         if self.rate_limit is not None:
             command += ["--rate-limit", str(self.rate_limit)]
+        if self.cpus:
+            command += ["--cpus", ",".join(map(str, self.cpus))]
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=child_env()
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-__all__ = ["FULL", "QUICK", "Settings"]
+__all__ = ["BASELINE", "FULL", "QUICK", "Settings"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,20 +29,28 @@ class Settings:
     rate_limit: float
     ceiling_requests: int
     ceiling_concurrency: int
+    baseline: str | None = None
+    """A commit whose SDK runs beside the working tree's in scenarios 1 and 2 (None: none)."""
+    pin: bool = True
+    """Server on the first CPU, clients on the others, when there are two or more."""
+
+
+BASELINE = "a4a529b"
+"""main before issues 11, 13 and 14 added redaction, capped reads, hooks and tracing."""
 
 
 FULL = Settings(
     mode="full",
     # Many short rounds rather than a few long ones: on a shared machine each contender then
     # samples the same mix of quiet and busy moments, and the medians compare like with like.
-    rounds=15,
+    rounds=21,
     concurrency=64,
     seeded=1000,
-    warmup=200,
-    gets=5000,
-    gets_peer=300,
-    creates=2000,
-    creates_peer=150,
+    warmup=300,
+    gets=3000,
+    gets_peer=200,
+    creates=1500,
+    creates_peer=100,
     sequential=1000,
     sequential_peer=200,
     import_runs=10,
@@ -51,6 +59,7 @@ FULL = Settings(
     rate_limit=200.0,
     ceiling_requests=10_000,
     ceiling_concurrency=128,
+    baseline=BASELINE,
 )
 
 QUICK = Settings(

@@ -1,8 +1,14 @@
 """One measurement in a fresh client process: ``python -m benchmarks.worker '<job json>'``.
 
 The harness starts one worker per contender and round, so each process's CPU time
-(``time.process_time()``, all threads) is that contender's alone. The worker prints one
-line, ``RESULT <json>``; a contender that cannot run reports ``{"unavailable": reason}``.
+(``getrusage(RUSAGE_SELF)``: user + system, all threads) is that contender's alone. The
+worker prints one line, ``RESULT <json>``; a contender that cannot run reports
+``{"unavailable": reason}``.
+
+A job may name the CPUs to run on (``cpus``: the harness keeps the server on others) and the
+directory its ``modelgates_async`` must come from (``package_dir``: an older commit's SDK,
+see ``benchmarks.baseline``). The worker imports nothing of ``modelgates_async`` itself, so
+the same worker measures any version of it.
 """
 
 from __future__ import annotations
@@ -10,14 +16,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
+import resource
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from benchmarks.contenders import Unavailable, open_async, open_sync
 from benchmarks.seed import seed_hashes
-from modelgates_async._eventloop import run as _run
 
 __all__ = ["main", "run_job"]
 
@@ -41,20 +48,46 @@ async def _drive_async(call: Callable[[int], Awaitable[object]], n: int, concurr
     return errors
 
 
-def _measure_start() -> tuple[float, float, float]:
-    return time.perf_counter(), time.process_time(), time.time()
+def _run(main: Coroutine[Any, Any, Result]) -> Result:
+    """``asyncio.run`` on uvloop when it is installed (as ``modelgates_async._eventloop``
+    does; not imported from there, since an older SDK under test may not have it)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    loop = uvloop.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
 
 
-def _measure_end(start: tuple[float, float, float], n: int, errors: int) -> Result:
+Start = tuple[float, float, float, float]
+
+
+def _measure_start() -> Start:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return time.perf_counter(), usage.ru_utime, usage.ru_stime, time.time()
+
+
+def _measure_end(start: Start, n: int, errors: int) -> Result:
     wall = time.perf_counter() - start[0]
-    cpu = time.process_time() - start[1]
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    user, system = usage.ru_utime - start[1], usage.ru_stime - start[2]
     # Wall-clock ends too, so that runs in parallel processes can be put on one time line.
     return {
         "n": n,
         "errors": errors,
         "wall": wall,
-        "cpu": cpu,
-        "began": start[2],
+        "cpu": user + system,
+        "cpu_user": user,
+        "cpu_system": system,
+        "began": start[3],
         "ended": time.time(),
     }
 
@@ -119,10 +152,24 @@ def _throughput_sync(job: dict[str, Any]) -> Result:
         client.close()
 
 
+def _check_package(package_dir: str) -> None:
+    """Unavailable unless ``modelgates_async`` is imported from ``package_dir``."""
+    import modelgates_async
+
+    where = os.path.realpath(os.path.dirname(modelgates_async.__file__ or ""))
+    expected = os.path.realpath(os.path.join(package_dir, "modelgates_async"))
+    if where != expected:
+        raise Unavailable(f"modelgates_async came from {where}, not from {expected}")
+
+
 def main() -> None:
     """Run the job given as the first argument and print its result."""
     job = json.loads(sys.argv[1])
+    if job.get("cpus") and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, job["cpus"])  # before any thread starts: they inherit it
     try:
+        if job.get("package_dir"):
+            _check_package(job["package_dir"])
         result = run_job(job)
     except Unavailable as exc:
         result = {"unavailable": str(exc)}

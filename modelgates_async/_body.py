@@ -13,7 +13,7 @@ import aiohttp
 
 from modelgates_async.errors import InvalidRequestError
 
-__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "check_max_response_bytes", "read_capped"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "check_max_response_bytes", "read_capped", "reads_whole"]
 
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 """8 MiB of decoded body: a full page of 100 keys is about 100 KiB."""
@@ -36,18 +36,26 @@ def check_max_response_bytes(value: Any, argument: str = "max_response_bytes") -
     return value
 
 
+def reads_whole(response: aiohttp.ClientResponse, limit: int) -> bool:
+    """Whether ``response.read()`` is safe as it is: a declared length within ``limit`` of
+    a body that is not encoded (so exactly that many bytes will be read). The common case;
+    checked without a coroutine, so that it costs the caller nothing but this call."""
+    declared = response.content_length
+    return declared is not None and declared <= limit and "Content-Encoding" not in response.headers
+
+
 async def read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
     """The decoded body, at most ``limit`` bytes of it, and whether there was more.
 
     A body over the cap is not read further: the response is closed (its connection is
     dropped rather than returned to the pool with unread bytes in it).
     """
+    if reads_whole(response, limit):
+        return await response.read(), False  # exactly the declared bytes
     declared = response.content_length
     if declared is not None and declared > limit:  # encoded or not, it cannot fit
         response.close()
         return b"", True
-    if declared is not None and "Content-Encoding" not in response.headers:
-        return await response.read(), False  # exactly ``declared`` bytes: the common case
     chunks: list[bytes] = []
     size = 0
     while True:

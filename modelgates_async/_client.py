@@ -222,7 +222,7 @@ class AsyncModelGates:
         if self._parent is not None and self._owns_session:
             return await self._parent._get_session()  # a with_options() copy
         if self._owns_session:
-            owned = self._session = await self._own_session.get()
+            owned = self._session = self._own_session.current() or await self._own_session.get()
             return owned
         session = self._session
         if session is not None and not session.closed:

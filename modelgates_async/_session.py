@@ -43,6 +43,16 @@ class OwnedSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._guard: AsyncGenerator[None, None] | None = None
 
+    def current(self) -> aiohttp.ClientSession | None:
+        """The open session of the running loop, or None (then :meth:`get` opens one).
+
+        Not a coroutine: the every-call check costs no coroutine frame.
+        """
+        session = self._session
+        if session is not None and self._loop is asyncio.get_running_loop() and not session.closed:
+            return session
+        return None
+
     async def get(self) -> aiohttp.ClientSession:
         """The session of the running loop, opened now if there is none."""
         loop = asyncio.get_running_loop()

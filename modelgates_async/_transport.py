@@ -17,7 +17,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES, read_capped
+from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES, read_capped, reads_whole
 from modelgates_async._convert import created_key_in_text
 from modelgates_async._hooks import EventHooks
 from modelgates_async._limiter import AdaptiveLimiter, RateLimiter
@@ -69,6 +69,8 @@ _NOT_CONNECTED: tuple[type[BaseException], ...] = (
 
 
 _NO_JSON = object()
+# json.dumps(body, separators=...) builds a JSONEncoder on every call; one made once is the same.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @functools.lru_cache(maxsize=32)
@@ -147,9 +149,9 @@ class Transport:
         with the client's, in every error and log record of the call.
         """
         url = URL(self._base_url + path + query, encoded=True)
-        data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        data = None if body is None else _ENCODE(body).encode()
         client_timeout = _client_timeout(timeout)
-        redactor = self._redactor.with_secrets(secrets)
+        redactor = self._redactor.with_secrets(secrets) if secrets else self._redactor
 
         if (
             self.hooks is None
@@ -239,8 +241,11 @@ class Transport:
                 ssl=self._ssl,
             ) as response:
                 status = response.status
-                raw, too_large = await read_capped(response, self._max_response_bytes)
                 response_headers = response.headers
+                if reads_whole(response, self._max_response_bytes):
+                    raw, too_large = await response.read(), False  # no coroutine of ours
+                else:
+                    raw, too_large = await read_capped(response, self._max_response_bytes)
         except _NOT_CONNECTED as exc:
             scrub_exception(exc, redactor)
             if isinstance(exc, asyncio.TimeoutError):
@@ -355,7 +360,12 @@ class Transport:
 def _decode_json(raw: bytes) -> Any:
     """The decoded body, or ``_NO_JSON`` (a nesting too deep for json counts as not JSON)."""
     try:
-        return json.loads(raw)
+        # UTF-8, as servers send JSON: decoding it first skips json's encoding sniffing.
+        return json.loads(raw.decode())
+    except (ValueError, RecursionError):
+        pass
+    try:
+        return json.loads(raw)  # what that refused: a BOM, UTF-16/32, lone surrogates
     except (ValueError, RecursionError):
         return _NO_JSON
 

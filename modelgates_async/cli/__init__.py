@@ -8,6 +8,7 @@ Where things live (imports go one way: commands → output/secrets/… → app �
 - :mod:`~modelgates_async.cli.app`: the top group, shared options and settings, the client,
   running a call, error advice, exit codes, JSON errors and Ctrl-C summaries.
 - :mod:`~modelgates_async.cli.config`: profiles in ``config.toml``.
+- :mod:`~modelgates_async.cli.shared_limit`: the Redis-shared limiter ``--redis`` asks for.
 - :mod:`~modelgates_async.cli.formatting`: one way to write money, status, dates, resets.
 - :mod:`~modelgates_async.cli.output`: the console, JSON, a record field by field.
 - :mod:`~modelgates_async.cli.keytable`: the ``keys list`` table, fitted to the width.

@@ -19,7 +19,7 @@ stderr instead: ``{"error": {"kind": "usage"|"api"|"interrupted", "message": ...
 never printed.
 
 Every other module of the package builds on this one; it imports only
-:mod:`~modelgates_async.cli.config`.
+:mod:`~modelgates_async.cli.config` and :mod:`~modelgates_async.cli.shared_limit`.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import click
 
 from modelgates_async._client import API_KEY_ENV, BASE_URL_ENV, AsyncModelGates
 from modelgates_async.cli.config import Profile, load_profile
+from modelgates_async.cli.shared_limit import REDIS_URL_ENV, shared_limiter
 from modelgates_async.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -61,6 +62,7 @@ __all__ = [
     "common_options",
     "explain",
     "make_client",
+    "redis_option",
     "run",
     "settings",
 ]
@@ -98,6 +100,9 @@ class Settings:
     json: bool = False
     interrupted: str = "Nothing was changed."
     """What a Ctrl-C leaves behind; commands update it as they go."""
+    shares_limit: bool = False
+    """The command takes ``--redis`` (:func:`redis_option`): its client may share a limiter."""
+    redis_url: str | None = attrs.field(default=None, repr=False)  # may hold a password
 
 
 def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
@@ -142,6 +147,27 @@ def common_options(function: F) -> F:
         expose_value=False,
         callback=_store("api_key"),
         help="Management API key (default: $MODELGATES_API_KEY). Never printed.",
+    )(function)
+
+
+def redis_option(function: F) -> F:
+    """``--redis URL``: the command's client shares its rate limit with every process using
+    that Redis (else ``$MODELGATES_REDIS_URL``, else the profile's ``redis_url``)."""
+
+    def callback(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+        options = ctx.ensure_object(Settings)
+        options.shares_limit = True
+        if value:
+            options.redis_url = value
+
+    return click.option(
+        "--redis",
+        metavar="URL",
+        expose_value=False,
+        callback=callback,
+        help="Share the rate limit with every process using this Redis, e.g. "
+        f"redis://host:6379/0 (default: ${REDIS_URL_ENV}, else the profile's redis_url; "
+        "needs the redis extra).",
     )(function)
 
 
@@ -202,6 +228,8 @@ def credentials() -> tuple[str | None, str | None, Profile]:
 def make_client() -> AsyncModelGates:
     """The client the options describe; a missing key or bad URL is a usage error."""
     api_key, base_url, chosen = credentials()
+    options = settings()
+    limiter = shared_limiter(options.redis_url, chosen.redis_url) if options.shares_limit else None
     try:
         return AsyncModelGates(
             api_key=api_key,
@@ -209,6 +237,7 @@ def make_client() -> AsyncModelGates:
             app_title=chosen.app_title,
             http_referer=chosen.http_referer,
             timeout=chosen.timeout if chosen.timeout is not None else DEFAULT_TIMEOUT,
+            rate_limiter=limiter,
         )
     except InvalidRequestError as exc:
         raise click.UsageError(exc.message) from None

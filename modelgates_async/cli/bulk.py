@@ -20,7 +20,14 @@ from rich.table import Table
 
 from modelgates_async._bulk import DEFAULT_CONCURRENCY
 from modelgates_async._client import AsyncModelGates
-from modelgates_async.cli.app import APIFailure, common_options, explain, run, settings
+from modelgates_async.cli.app import (
+    APIFailure,
+    common_options,
+    explain,
+    redis_option,
+    run,
+    settings,
+)
 from modelgates_async.cli.bulk_journal import (
     AlreadyDone,
     count_done,
@@ -68,6 +75,7 @@ def default_secrets_path(source: Path) -> Path:
     help="Creates in flight at once (429s slow them down on their own).",
 )
 @click.option("--show-secrets", is_flag=True, help="Also print the secrets on the terminal.")
+@redis_option
 @common_options
 def bulk_create(file: Path, out: Path | None, concurrency: int, show_secrets: bool) -> None:
     """Create one key per line of a CSV or JSONL file; secrets go to a 0600 file.
@@ -82,6 +90,9 @@ def bulk_create(file: Path, out: Path | None, concurrency: int, show_secrets: bo
     Interrupted (Ctrl-C, a kill, a crash) or with failed lines? Run the same command
     again: it resumes from OUT.journal, creates only what is missing (never a second key
     for a line) and ends with exactly one secret per line of FILE in OUT.
+
+    Many workers on one account? Give each --redis URL (or MODELGATES_REDIS_URL): they
+    share one rate limit through that Redis instead of each growing until refused.
     """
     rows = read_specs(file)
     out = out if out is not None else default_secrets_path(file)

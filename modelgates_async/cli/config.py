@@ -14,6 +14,7 @@ Support/modelgates/`` on macOS, ``%APPDATA%\\modelgates\\`` on Windows. Example:
     [profiles.prod]
     api_key_command = "pass show modelgates/prod"   # or run this; its stdout is the key
     app_title = "Tenant provisioning"
+    redis_url = "redis://redis.internal:6379/0"    # --redis for the commands that take it
 
 The profile used is ``--profile``, else ``$MODELGATES_PROFILE``, else ``default_profile``,
 else a profile named ``default`` if there is one. A key written into the file itself
@@ -45,6 +46,7 @@ PROFILE_FIELDS = (
     "app_title",
     "http_referer",
     "timeout",
+    "redis_url",
 )
 _COMMAND_TIMEOUT = 30.0
 
@@ -59,6 +61,7 @@ class Profile:
     app_title: str | None = None
     http_referer: str | None = None
     timeout: float | None = None
+    redis_url: str | None = attrs.field(default=None, repr=False)  # may hold a password
 
 
 def config_path() -> Path:
@@ -147,6 +150,7 @@ def _profile(path: Path, name: str, table: Mapping[str, Any]) -> Profile:
         app_title=table.get("app_title"),
         http_referer=table.get("http_referer"),
         timeout=float(timeout) if timeout is not None else None,
+        redis_url=table.get("redis_url"),
     )
 
 

@@ -66,7 +66,7 @@ class AsyncResource:
             client.retries if isinstance(retries, NotGiven) else check_retries(retries),
         )
 
-    async def _request(
+    def _request(
         self,
         method: str,
         path: str,
@@ -74,10 +74,14 @@ class AsyncResource:
         timeout: float | NotGiven,
         retries: RetryConfig | NotGiven,
         **send: Any,
-    ) -> Any:
-        """Send one request with this call's options; return the decoded JSON body."""
+    ) -> Awaitable[Any]:
+        """Send one request with this call's options; await it for the decoded JSON body.
+
+        Not a coroutine itself: it checks the options and hands back the transport's
+        coroutine, one frame less on every call (bad options still raise at the call).
+        """
         call_timeout, call_retries = self._options(timeout, retries)
-        return await self._client._transport.request(
+        return self._client._transport.request(
             method, path, timeout=call_timeout, retries=call_retries, **send
         )
 

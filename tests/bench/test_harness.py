@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from benchmarks.cli import evaluate_targets
 from benchmarks.report import Row, Target, format_ratio, format_value, markdown, text_table
-from benchmarks.scenarios import _fill_ratios
-from benchmarks.stats import median, ratio
+from benchmarks.stats import median, quartiles, ratio
+from benchmarks.throughput import fill_ratios
 
 
 def _machine() -> dict[str, object]:
@@ -31,7 +31,7 @@ def _throughput_rows() -> list[Row]:
         Row("1. get", "AsyncModelGates", n=100, value=9_000.0, unit="req/s", cpu_per_1k=0.12),
         Row("1. get", "openrouter async", n=10, value=300.0, unit="req/s", cpu_per_1k=3.0),
     ]
-    _fill_ratios(rows, "raw aiohttp", "openrouter async")
+    fill_ratios(rows, "raw aiohttp", "openrouter async")
     return rows
 
 
@@ -87,3 +87,55 @@ def test_formatting_helpers() -> None:
     assert median([3.0, 1.0, 2.0]) == 2.0
     assert median([]) is None
     assert ratio(1.0, 0.0) is None
+
+
+def _round_rows() -> list[Row]:
+    # Three rounds; round 1 was busy for everyone (all figures doubled).
+    def row(name: str, cpus: list[float]) -> Row:
+        return Row(
+            "1. get",
+            name,
+            n=100,
+            value=1000.0,
+            unit="req/s",
+            cpu_per_1k=median(cpus),
+            extra={"cpu_per_1k_by_round": {str(i): c for i, c in enumerate(cpus)}},
+        )
+
+    return [
+        row("raw aiohttp", [0.10, 0.20, 0.10]),
+        row("AsyncModelGates", [0.11, 0.22, 0.11]),
+        row("AsyncModelGates@a4a529b", [0.12, 0.24, 0.12]),
+    ]
+
+
+def test_cpu_against_the_floor_is_the_median_of_per_round_ratios() -> None:
+    """A busy round raises both figures alike: the per-round ratios, not the medians, count."""
+    rows = _round_rows()
+    fill_ratios(rows, "raw aiohttp", "openrouter async")
+    ours = rows[1]
+    assert ours.cpu_vs_floor is not None
+    assert abs(ours.cpu_vs_floor - 1.1) < 1e-9
+    low, high = ours.extra["cpu_vs_floor_quartiles"]
+    assert abs(low - 1.1) < 1e-9
+    assert abs(high - 1.1) < 1e-9
+
+
+def test_the_baseline_target_compares_with_the_older_sdk_round_by_round() -> None:
+    """With a baseline row, a target says whether this SDK costs no more CPU than it did."""
+    rows = _round_rows()
+    fill_ratios(rows, "raw aiohttp", "openrouter async")
+    targets = {t.goal: t for t in evaluate_targets(rows)}
+    before = targets[
+        "scenario 1 (gets): client CPU/request ≤ AsyncModelGates@a4a529b's "
+        "(median of per-round ratios, IQR)"
+    ]
+    assert before.met is True
+    assert before.reached.startswith("0.92×")
+    assert targets["scenario 1 (gets): client CPU/request ≤ 1.15× raw aiohttp"].met is True
+
+
+def test_quartiles_of_one_and_of_several_values() -> None:
+    """The spread of a single round is that round; of several, the inclusive quartiles."""
+    assert quartiles([2.0]) == (2.0, 2.0)
+    assert quartiles([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 4.0)

@@ -14,6 +14,12 @@ pointing at the local server; top-level ``await`` is allowed (as in ``python -m 
 A bash block runs with ``bash -euo pipefail`` in a temporary directory, with the same
 environment and this interpreter's ``bin`` first on ``PATH`` (so ``modelgates`` is ours).
 Blocks of any other language (``text``, ``console``, ``yaml``, ``mermaid``...) are not run.
+
+An example that uses the shared rate limiter (it names ``MODELGATES_REDIS_URL``,
+``modelgates_async.redis`` or ``--redis``) also gets ``MODELGATES_REDIS_URL``: a real
+redis-server of the test session, emptied before each such example. Without the
+``redis-server`` binary those examples skip, saying so (under ``CI=true`` they fail instead).
+No other example sees a ``MODELGATES_REDIS_URL``.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ MARKER = re.compile(r"^\s*<!--\s*example:\s*(?P<body>.*?)\s*-->\s*$")
 SKIP = re.compile(r"^skip\s*\((?P<reason>.+)\)$")
 REPLACE = re.compile(r"^replace\s+(?P<old>\S+)\s+with\s+(?P<new>\S+)\s*\((?P<reason>.+)\)$")
 EXAMPLE_TIMEOUT = 120.0
+REDIS_USE = re.compile(r"MODELGATES_REDIS_URL|modelgates_async\.redis|--redis\b")
 
 
 class MarkerError(ValueError):
@@ -63,6 +70,11 @@ class Example:
             where = self.path
         suffix = f" [skip: {self.reason}]" if self.mode == "skip" else ""
         return f"{where}:{self.line}{suffix}"
+
+    @property
+    def needs_redis(self) -> bool:
+        """Whether the example uses the shared rate limiter, and so a Redis."""
+        return REDIS_USE.search(self.source) is not None
 
 
 def markdown_files(root: Path = ROOT) -> list[Path]:

@@ -125,3 +125,20 @@ def test_indented_blocks_in_tabs_are_found(tmp_path: Path) -> None:
     text = '=== "Sync"\n\n    <!-- example: skip (x) -->\n    ```python\n    a = 1\n    ```\n'
     (example,) = find_examples(page(tmp_path, text))
     assert (example.source, example.mode) == ("a = 1\n", "skip")
+
+
+def test_examples_using_the_shared_limiter_are_told_apart(tmp_path: Path) -> None:
+    """Only an example naming MODELGATES_REDIS_URL, modelgates_async.redis or --redis gets a
+    Redis; the others never see one."""
+    blocks = [
+        'import os\nurl = os.environ["MODELGATES_REDIS_URL"]',
+        "from modelgates_async.redis import limiter_from_env_or_url",
+        'modelgates keys bulk-create t.csv --redis "$URL"',
+        "modelgates keys bulk-create t.csv --out redistributed.jsonl",
+        "import redis",
+    ]
+    text = "\n".join(
+        f"```{'bash' if 'modelgates keys' in code else 'python'}\n{code}\n```\n" for code in blocks
+    )
+    found = find_examples(page(tmp_path, text))
+    assert [example.needs_redis for example in found] == [True, True, True, False, False]
