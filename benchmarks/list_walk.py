@@ -2,8 +2,11 @@
 
 ``python -m benchmarks.list_walk [--keys 100000] [--store memory|sqlite|both]`` seeds the
 store directly (no HTTP create), then walks ``GET /api/v1/keys?offset=…`` from offset 0 to
-the end over real sockets, as ``iter()`` does, and reports the cost of the first and the last
-pages and the walk's keys/s, for each store. Only the server package's public names are used,
+the end over real sockets as ``iter()`` does — pages of 100 keys, the offset moving
+:data:`STEP` (75) keys a page so that each page shares 25 keys with the one before, the keys
+counted once by hash — and reports the cost of the first and the last pages and the walk's
+distinct keys/s, for each store. ``--step 100`` walks without overlap (as ``iter()`` did
+before issue 12). Only the server package's public names are used,
 so the same file measures another checkout: ``PYTHONPATH=/path/to/other/checkout python
 benchmarks/list_walk.py`` (how the before/after figures of issue 12 were taken).
 """
@@ -28,6 +31,9 @@ __all__ = ["main", "walk"]
 
 MANAGEMENT_KEY = "sk-mg-v1-" + "be" * 32
 PAGE = 100
+#: How far ``iter()`` moves the offset a page (``resources/_paging.py``'s STEP, restated so
+#: that this file runs against older checkouts; tests/bench pins that they agree).
+STEP = 75
 #: Pages at each end of the walk whose median is reported (one page alone is noisy).
 EDGE_PAGES = 10
 
@@ -50,11 +56,12 @@ def seed(state: ServerState, count: int) -> float:
     return time.perf_counter() - start
 
 
-async def walk(base_url: str, expected: int) -> dict[str, Any]:
-    """Fetch every page in order; return the per-page costs and the walk's rate."""
+async def walk(base_url: str, expected: int, step: int = STEP) -> dict[str, Any]:
+    """Fetch every page, the offset moving ``step`` keys a page; return the per-page costs
+    and the walk's rate in distinct keys."""
     headers = {"Authorization": f"Bearer {MANAGEMENT_KEY}"}
     costs: list[float] = []
-    seen = 0
+    hashes: set[str] = set()
     async with aiohttp.ClientSession(headers=headers) as session:
         # Warm the connection and the store's caches with one first page, not counted.
         async with session.get(f"{base_url}/keys") as response:
@@ -68,12 +75,13 @@ async def walk(base_url: str, expected: int) -> dict[str, Any]:
             costs.append(time.perf_counter() - page_start)
             if response.status != 200:
                 raise RuntimeError(f"GET /keys?offset={offset} answered {response.status}")
-            count = len(body["data"])
-            seen += count
-            offset += count
-            if count < PAGE:
+            page = body["data"]
+            hashes.update(key["hash"] for key in page)
+            if len(page) < PAGE:
                 break
+            offset += step
         elapsed = time.perf_counter() - started
+    seen = len(hashes)
     if seen != expected:
         raise RuntimeError(f"walked {seen} keys, expected {expected}")
     full = costs[:-1] if len(costs) > 1 else costs  # the last request is the short/empty one
@@ -89,7 +97,9 @@ async def walk(base_url: str, expected: int) -> dict[str, Any]:
     }
 
 
-async def measure(store: str, count: int, folder: Path, repeat: int = 1) -> dict[str, Any]:
+async def measure(
+    store: str, count: int, folder: Path, repeat: int = 1, step: int = STEP
+) -> dict[str, Any]:
     """Seed a fresh server of this store kind and walk it ``repeat`` times; return the
     fastest walk (the one least disturbed by other work on the machine)."""
     options: dict[str, Any] = {"db": folder / f"walk-{count}.db"} if store == "sqlite" else {}
@@ -97,7 +107,7 @@ async def measure(store: str, count: int, folder: Path, repeat: int = 1) -> dict
     try:
         seconds = seed(state, count)
         async with AsyncLocalServer(state) as server:
-            walks = [await walk(server.base_url, count) for _ in range(repeat)]
+            walks = [await walk(server.base_url, count, step) for _ in range(repeat)]
         result = min(walks, key=lambda w: w["walk_s"])
     finally:
         state.close()
@@ -112,15 +122,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="walks per store; the fastest is reported (1)"
     )
+    parser.add_argument(
+        "--step", type=int, default=STEP, help=f"offset moved a page (iter()'s: {STEP})"
+    )
     args = parser.parse_args(argv)
     stores = ["memory", "sqlite"] if args.store == "both" else [args.store]
     import modelgates_async
 
     print(f"# list walk of {args.keys:,} keys, code from {Path(modelgates_async.__file__).parent}")
-    print(f"# first/last page: median of the first and last {EDGE_PAGES} full pages of {PAGE} keys")
+    print(f"# pages of {PAGE} keys, the offset moving {args.step} a page; first/last page: median")
+    print(f"# of the first and last {EDGE_PAGES} full pages; keys/s counts distinct keys")
     with tempfile.TemporaryDirectory() as folder:
         for store in stores:
-            r = run(measure(store, args.keys, Path(folder), max(1, args.repeat)))
+            r = run(measure(store, args.keys, Path(folder), max(1, args.repeat), args.step))
             print(
                 f"{r['store']:>6}: {r['pages']} pages, first page {r['first_page_ms']:.2f} ms, "
                 f"last page {r['last_page_ms']:.2f} ms (x{r['last_over_first']:.2f}), "

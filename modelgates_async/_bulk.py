@@ -68,8 +68,8 @@ class KeySpec:
 
     Fields left at ``NOT_GIVEN`` are not sent. Nothing is checked here: ``create_many``
     checks each spec with the same rules as ``create()``, so a bad spec fails alone.
-    ``external_api_key`` stays out of the repr (and so out of a ``BulkItem``'s): prefer a
-    KeySpec to a plain mapping for specs that carry one.
+    ``external_api_key`` stays out of the repr (and a ``BulkItem``'s repr masks it in a
+    plain mapping too).
     """
 
     name: str

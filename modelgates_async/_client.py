@@ -17,7 +17,6 @@ from modelgates_async._headers import check_header_arguments
 from modelgates_async._hooks import EventHook, EventHooks
 from modelgates_async._limiter import RateLimiter
 from modelgates_async._network import SSLOption, mask_url, network_options
-from modelgates_async._options import copy_with_options
 from modelgates_async._retry import RetryConfig
 from modelgates_async._session import OwnedSession
 from modelgates_async._transport import Transport
@@ -177,13 +176,20 @@ class AsyncModelGates:
         copy closes nothing of this client's; once this client is closed, the copy's calls
         fail as this client's do.
         """
-        return copy_with_options(
-            self,
-            timeout=timeout,
-            retries=retries,
-            default_headers=default_headers,
-            event_hooks=event_hooks,
-        )
+        # The constructor checks the new options; the copy asks this client for its session
+        # (made lazily, on the loop of the first call) and never closes it.
+        changes = {
+            "timeout": timeout,
+            "retries": retries,
+            "default_headers": default_headers,
+            "event_hooks": event_hooks,
+        }
+        options = dict(self._options)
+        options.update({k: v for k, v in changes.items() if not isinstance(v, NotGiven)})
+        copy = type(self)(**options)
+        copy._parent = self
+        copy._transport.limiter = self._transport.limiter  # a 429 seen by either slows both
+        return copy
 
     @property
     def timeout(self) -> float:

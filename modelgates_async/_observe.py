@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from modelgates_async._hooks import (
+    EventHooks,
     RequestEvent,
     ResponseEvent,
     RetryEvent,
@@ -45,9 +46,33 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
     from modelgates_async._redact import Redactor
-    from modelgates_async._transport import Transport
 
-__all__ = ["observed_request"]
+__all__ = ["Attempts", "observed_request"]
+
+
+class Attempts(Protocol):
+    """What an observed request needs of its transport (``_transport.Transport`` has it;
+    declared here so that this module, which the transport calls, does not import it)."""
+
+    @property
+    def hooks(self) -> EventHooks | None: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+    async def attempt(
+        self,
+        method: str,
+        path: str,
+        url: URL,
+        data: bytes | None,
+        client_timeout: aiohttp.ClientTimeout,
+        retries: RetryConfig,
+        redactor: Redactor,
+        first: bool = False,
+        exchange: Exchange | None = None,
+    ) -> Any: ...
+
 
 _NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 _detached: set[asyncio.Task[None]] = set()  # strong references until the hooks are done
@@ -67,7 +92,7 @@ def _detach(hooks_call: Coroutine[Any, Any, None]) -> None:
 
 
 async def observed_request(
-    transport: Transport,
+    transport: Attempts,
     method: str,
     path: str,
     url: URL,

@@ -62,6 +62,10 @@ class Redactor:
         extra = tuple(s for s in secrets if s)
         return Redactor((*self._known, *extra)) if extra else self
 
+    def knows(self, value: str) -> bool:
+        """Whether ``value`` is one of the secrets given (not merely ``sk-…``-shaped)."""
+        return value in self._known
+
     def text(self, text: str) -> str:
         """``text`` with every secret masked."""
         for secret in self._known:

@@ -13,7 +13,7 @@ Nothing here logs or shows a value: the values of ``create_many`` hold secrets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, cast, overload
 
 import attrs
@@ -39,6 +39,29 @@ ProgressCallback = Callable[[int, int, int], object]
 item finishes, in the event loop's thread."""
 
 
+# An external API key need not look like ``sk-…``: a mapping input's ``external_api_key``
+# (or ``"external": {"api_key"}``, the wire's spelling) is masked by its name.
+_MASK = "***"
+
+
+def _masked(value: Any, *, inside_external: bool = False) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            key: _MASK
+            if key == "external_api_key" or (inside_external and key == "api_key")
+            else _masked(item, inside_external=key == "external")
+            for key, item in value.items()
+        }
+    if isinstance(value, (tuple, list)):
+        return type(value)(_masked(item) for item in value)
+    return value
+
+
+def _input_repr(value: Any) -> str:
+    """The repr of a bulk input, its external API key and ``sk-…`` values masked."""
+    return redacted_repr(_masked(value))
+
+
 @attrs.frozen
 class BulkItem(Generic[T]):
     """What became of one input: ``value`` when ``ok``, else ``error``.
@@ -47,7 +70,8 @@ class BulkItem(Generic[T]):
     """
 
     index: int
-    input: Any = attrs.field(repr=redacted_repr)  # a secret passed as a hash, by mistake
+    # A secret passed as a hash by mistake, or a mapping spec's external_api_key.
+    input: Any = attrs.field(repr=_input_repr)
     value: T | None = None
     error: Exception | None = None
 

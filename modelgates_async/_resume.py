@@ -16,7 +16,8 @@ A run with a journal (see ``_journal.py`` for the file):
 in the spec's workspace, has the spec's name, was created at or after the spec's first
 unsettled intent (minus :data:`CLOCK_SKEW`, for the difference between this machine's clock
 and the server's), and its hash is not one the journal holds. Keys are listed newest first,
-so the walk stops after a full page of keys older than that.
+so the walk stops after a full page of keys older than that; expired and disabled keys are
+listed too (an orphan that expired since is deleted all the same).
 
 Limits of that rule, as a user must know them:
 
@@ -26,8 +27,6 @@ Limits of that rule, as a user must know them:
   two journals that create the same names in one workspace must not run at once;
 - a create the server was still processing when the resume listed the keys (a request
   that outlived its client by more than the time the resume takes to start) is not seen;
-- an orphan that expired before the resume is not listed (the API hides expired keys), so
-  it is left — it can no longer be used;
 - clocks further apart than :data:`CLOCK_SKEW` can hide an orphan.
 """
 
@@ -52,6 +51,7 @@ from modelgates_async._bulk import (
     requeue_rate_limited,
     run_prepared,
 )
+from modelgates_async._convert import structure_created_key
 from modelgates_async._journal import Journal, JournalEntry, created_record, fingerprint
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NotGiven
@@ -64,7 +64,7 @@ from modelgates_async.errors import (
     NotFoundError,
     NotStartedError,
 )
-from modelgates_async.models import APIKey, CreatedKey, structure_created_key
+from modelgates_async.models import APIKey, CreatedKey
 
 if TYPE_CHECKING:  # the single calls of api_keys, which the journaled creates build on
     from modelgates_async.resources._endpoints import KeyEndpoints
@@ -339,7 +339,11 @@ async def _reconcile(
         older_in_a_row = 0
         orphans: list[tuple[int, str]] = []
         walk = keys.iter(
-            include_disabled=True, workspace_id=workspace, timeout=timeout, retries=retries
+            include_disabled=True,
+            include_expired=True,  # an orphan that expired since is deleted all the same
+            workspace_id=workspace,
+            timeout=timeout,
+            retries=retries,
         )
         try:
             async for key in walk:

@@ -18,6 +18,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES, read_capped, reads_whole
+from modelgates_async._convert import created_key_in_text
 from modelgates_async._hooks import EventHooks
 from modelgates_async._limiter import AdaptiveLimiter, RateLimiter
 from modelgates_async._network import SSLOption
@@ -288,6 +289,12 @@ class Transport:
             if exchange is not None:
                 exchange.status, exchange.headers = status, response_headers
             decoded = _decode_json(raw)
+            if status == 201 and not isinstance(decoded, dict):
+                # A key was made, but the answer is no record: keep its secret (promise 1).
+                text = raw.decode("utf-8", "replace")
+                kept = created_key_in_text(text, redactor, method=method, path=path, status=status)
+                if kept is not None:
+                    raise kept
             if decoded is _NO_JSON:
                 # Raised outside any except block: json's error keeps the whole document
                 # (``.doc``), secrets included, and would ride along as __context__.

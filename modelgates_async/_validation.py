@@ -283,18 +283,24 @@ def check_offset(value: Any, argument: str = "offset") -> int:
     return value
 
 
-def check_timeout(value: Any, argument: str = "timeout") -> float:
-    """A timeout in seconds: a finite number > 0."""
+def _positive_finite(value: Any, argument: str, kind: str, hint: str = "") -> float:
+    """A finite number > 0 (``kind`` says what it counts; ``hint`` follows "> 0")."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidRequestError(
-            f"{argument} must be a number of seconds, got {_type_name(value)}", argument=argument
+            f"{argument} must be {kind}, got {_type_name(value)}", argument=argument
         )
-    seconds = _as_float(value, argument)
-    if not math.isfinite(seconds) or seconds <= 0:
+    number = _as_float(value, argument)
+    if not math.isfinite(number) or number <= 0:
         raise InvalidRequestError(
-            f"{argument} must be a finite number > 0, got {_show(value)}", argument=argument
+            f"{argument} must be a finite number > 0{hint}, got {_show(value)}",
+            argument=argument,
         )
-    return seconds
+    return number
+
+
+def check_timeout(value: Any, argument: str = "timeout") -> float:
+    """A timeout in seconds: a finite number > 0."""
+    return _positive_finite(value, argument, "a number of seconds")
 
 
 def check_retries(value: Any, argument: str = "retries") -> RetryConfig:
@@ -308,17 +314,7 @@ def check_retries(value: Any, argument: str = "retries") -> RetryConfig:
 
 def check_threshold(value: Any, argument: str = "threshold") -> float:
     """A share of a key's limit: a finite number > 0 (1.0: at the limit)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidRequestError(
-            f"{argument} must be a number, got {_type_name(value)}", argument=argument
-        )
-    share = _as_float(value, argument)
-    if not math.isfinite(share) or share <= 0:
-        raise InvalidRequestError(
-            f"{argument} must be a finite number > 0 (1.0: at the limit), got {_show(value)}",
-            argument=argument,
-        )
-    return share
+    return _positive_finite(value, argument, "a number", " (1.0: at the limit)")
 
 
 def check_retire(value: Any, argument: str = "retire") -> RetireMode:
@@ -329,6 +325,18 @@ def check_retire(value: Any, argument: str = "retire") -> RetireMode:
     raise InvalidRequestError(
         f"{argument} must be 'disable' or 'delete', got {_show(value)}", argument=argument
     )
+
+
+def _add_limit_fields(
+    body: dict[str, Any], limit: Any, limit_reset: Any, include_byok_in_limit: Any
+) -> None:
+    """Check and add the limit's fields that are given (a create and an update share them)."""
+    if not isinstance(limit, NotGiven):
+        body["limit"] = check_limit(limit)
+    if not isinstance(limit_reset, NotGiven):
+        body["limit_reset"] = check_limit_reset(limit_reset)
+    if not isinstance(include_byok_in_limit, NotGiven):
+        body["include_byok_in_limit"] = check_bool(include_byok_in_limit, "include_byok_in_limit")
 
 
 def create_body(
@@ -345,12 +353,7 @@ def create_body(
 ) -> dict[str, Any]:
     """The JSON body of a create, validated; raises InvalidRequestError naming the argument."""
     body: dict[str, Any] = {"name": check_name(name)}
-    if not isinstance(limit, NotGiven):
-        body["limit"] = check_limit(limit)
-    if not isinstance(limit_reset, NotGiven):
-        body["limit_reset"] = check_limit_reset(limit_reset)
-    if not isinstance(include_byok_in_limit, NotGiven):
-        body["include_byok_in_limit"] = check_bool(include_byok_in_limit, "include_byok_in_limit")
+    _add_limit_fields(body, limit, limit_reset, include_byok_in_limit)
     if not isinstance(expires_at, NotGiven):
         body["expires_at"] = check_expires_at(expires_at)
     if not isinstance(creator_user_id, NotGiven):
@@ -382,12 +385,7 @@ def update_body(
         body["name"] = check_name(name)
     if not isinstance(disabled, NotGiven):
         body["disabled"] = check_bool(disabled, "disabled")
-    if not isinstance(limit, NotGiven):
-        body["limit"] = check_limit(limit)
-    if not isinstance(limit_reset, NotGiven):
-        body["limit_reset"] = check_limit_reset(limit_reset)
-    if not isinstance(include_byok_in_limit, NotGiven):
-        body["include_byok_in_limit"] = check_bool(include_byok_in_limit, "include_byok_in_limit")
+    _add_limit_fields(body, limit, limit_reset, include_byok_in_limit)
     if not isinstance(workspace_id, NotGiven):
         if workspace_id is None:
             raise InvalidRequestError(

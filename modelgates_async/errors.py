@@ -41,14 +41,11 @@ far as ``.partial_result`` (``modelgates_async._pool``, ``modelgates_async._loop
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 from modelgates_async._redact import REDACTOR, redact
-
-if TYPE_CHECKING:  # records are built from errors' module, never the other way at runtime
-    from modelgates_async._results import BulkResult
-    from modelgates_async.models import CreatedKey
+from modelgates_async.models import CreatedKey
 
 __all__ = [
     "APIConnectionError",
@@ -220,14 +217,58 @@ class InternalServerError(APIStatusError):
     """5xx: the server failed."""
 
 
+# --- what the errors carry -----------------------------------------------------------------
+# The bulk records import this module (raise_for_errors raises BulkError), so it does not
+# import them: these protocols say what BulkError holds, and BulkResult satisfies them.
+
+
+class BulkOutcome(Protocol):
+    """One input's outcome, as :class:`~modelgates_async.BulkItem` has it."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def input(self) -> Any: ...
+    @property
+    def value(self) -> Any: ...
+    @property
+    def error(self) -> Exception | None: ...
+    @property
+    def ok(self) -> bool: ...
+    def unwrap(self) -> Any: ...
+
+
+class BulkOutcomes(Protocol):
+    """Every outcome of a bulk run, as :class:`~modelgates_async.BulkResult` has them."""
+
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[BulkOutcome]: ...
+    def __getitem__(self, index: int) -> BulkOutcome: ...
+    @property
+    def items(self) -> Sequence[BulkOutcome]: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def succeeded(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def values(self) -> list[Any]: ...
+    @property
+    def errors(self) -> Sequence[BulkOutcome]: ...
+
+
 class BulkError(ModelGatesError):
     """Some inputs of a bulk run failed; ``result`` still holds every input's outcome.
 
     Raised by :meth:`BulkResult.raise_for_errors`, so the values that did succeed (the
-    secrets of keys that were created) stay reachable as ``exc.result.values``.
+    secrets of keys that were created) stay reachable as ``exc.result.values``. ``result``
+    is that :class:`~modelgates_async.BulkResult` (typed by what it offers, :class:`BulkOutcomes`).
     """
 
-    def __init__(self, result: BulkResult[Any]) -> None:
+    def __init__(self, result: BulkOutcomes) -> None:
         errors = result.errors
         kinds = Counter(type(item.error).__name__ for item in errors)
         summary = ", ".join(f"{n} × {name}" for name, n in kinds.most_common())
@@ -297,6 +338,9 @@ class CreatedKeyValidationError(APIResponseValidationError):
     The secret is not lost: ``key`` holds it and ``key_hash`` the key's hash when the body
     named one (else None). ``str()``/``repr()`` never show the secret; store it, then fix or
     delete the key. ``errors`` names the offending fields as for any validation error.
+
+    A 201 whose body is no JSON object at all raises this too when the body holds exactly
+    one ``sk-…`` value other than the client's own key: ``key`` is that value.
     """
 
     def __init__(

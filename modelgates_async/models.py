@@ -4,28 +4,22 @@
   and :data:`RetireMode`, the enumerations the endpoints take.
 - The rules of a key record: :meth:`APIKey.usage_in_limit_window` (the spend that counts
   against its limit now) and :meth:`APIKey.is_over_limit`.
-- :func:`structure` / :func:`unstructure`: the one private converter (strict scalars).
+- :func:`parse_datetime`: the API's ISO 8601 timestamps, on every Python version.
 
-Records are frozen attrs classes with slots. Unknown fields in a response are ignored (the
-API may grow); a missing required field or a value of the wrong type raises
-:class:`~modelgates_async.errors.APIResponseValidationError` naming the field.
+Records are frozen attrs classes with slots; ``_convert.py`` builds them from JSON (and
+raises the errors of a body that does not validate), so this module imports no other of
+the package and ``errors.py`` can name the records its exceptions carry.
 """
 
 from __future__ import annotations
 
 import enum
-import math
 import re
 import sys
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Literal
 
 import attrs
-
-from modelgates_async.errors import APIResponseValidationError, CreatedKeyValidationError
-
-if TYPE_CHECKING:
-    import cattrs
 
 __all__ = [
     "APIKey",
@@ -40,7 +34,6 @@ __all__ = [
     "usage_in_limit_window",
 ]
 
-T = TypeVar("T")
 _FRACTION = re.compile(r"\.(\d+)")
 
 
@@ -218,38 +211,6 @@ class CurrentKey:
     rate_limit: RateLimitInfo | None = None
 
 
-# --- conversion -------------------------------------------------------------------------
-# Strict scalar hooks: cattrs' defaults call bool()/str()/float(), which would turn the
-# string "false" into True. A wrong type must be reported, not coerced.
-
-
-def _structure_bool(value: Any, _: type) -> bool:
-    if value is True or value is False:
-        return bool(value)
-    raise TypeError(f"expected a boolean, got {type(value).__name__}")
-
-
-def _structure_str(value: Any, _: type) -> str:
-    if type(value) is str:
-        return value
-    raise TypeError(f"expected a string, got {type(value).__name__}")
-
-
-def _structure_float(value: Any, _: type) -> float:
-    kind = type(value)
-    if kind is float or kind is int:
-        return float(value)
-    raise TypeError(f"expected a number, got {kind.__name__}")
-
-
-def _structure_int(value: Any, _: type) -> int:
-    if type(value) is int:
-        return int(value)
-    if type(value) is float and value.is_integer() and math.isfinite(value):
-        return int(value)
-    raise TypeError(f"expected an integer, got {type(value).__name__}")
-
-
 def _fraction_as_micros(match: re.Match[str]) -> str:
     return "." + match.group(1)[:6].ljust(6, "0")
 
@@ -266,107 +227,3 @@ def parse_datetime(value: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed
-
-
-def _structure_datetime(value: Any, _: type) -> datetime:
-    if type(value) is not str:
-        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
-    return parse_datetime(value)
-
-
-def _structure_limit_reset(value: Any, _: type) -> LimitReset:
-    if type(value) is not str:
-        raise TypeError(f"expected one of daily, weekly, monthly, got {type(value).__name__}")
-    return LimitReset(value)
-
-
-def _make_converter(*, detailed: bool) -> cattrs.Converter:
-    import cattrs
-
-    converter = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
-    converter.register_structure_hook(bool, _structure_bool)
-    converter.register_structure_hook(str, _structure_str)
-    converter.register_structure_hook(float, _structure_float)
-    converter.register_structure_hook(int, _structure_int)
-    converter.register_structure_hook(datetime, _structure_datetime)
-    # LimitReset is a str subclass: without its own hook the str hook above would match it.
-    converter.register_structure_hook(LimitReset, _structure_limit_reset)
-    converter.register_unstructure_hook(LimitReset, lambda reset: reset.value)
-    converter.register_unstructure_hook(datetime, lambda dt: dt.isoformat())
-    return converter
-
-
-# Two configurations of the same rules: the fast one builds records on the hot path; the
-# detailed one only runs after a failure, to name every offending field. Both are made on
-# first use: importing cattrs and building converters is a third of what
-# ``import modelgates_async`` costs beyond aiohttp (see benchmarks/).
-_converters: dict[bool, cattrs.Converter] = {}
-
-
-def _converter(*, detailed: bool) -> cattrs.Converter:
-    converter = _converters.get(detailed)
-    if converter is None:
-        converter = _converters[detailed] = _make_converter(detailed=detailed)
-    return converter
-
-
-def _describe_failure(data: Any, cls: type[Any], path: str) -> tuple[str, ...]:
-    import cattrs
-
-    try:
-        _converter(detailed=True).structure(data, cls)
-    except Exception as exc:
-        if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
-            return tuple(_rebase(m, path) for m in cattrs.transform_error(exc, path=path))
-        return (f"{path}: {exc}",)
-    return (f"{path}: invalid value",)
-
-
-def _rebase(message: str, path: str) -> str:
-    # transform_error says "... @ $.data.limit"; put the field first, where people look.
-    text, _, where = message.rpartition(" @ ")
-    return f"{where}: {text}" if where else message
-
-
-def structure(data: Any, cls: type[T], *, status: int = 200, path: str = "$") -> T:
-    """Build a record of ``cls`` from decoded JSON, or raise APIResponseValidationError."""
-    try:
-        return (_converters.get(False) or _converter(detailed=False)).structure(data, cls)
-    except Exception:
-        pass
-    # Raised outside the except block, unchained: a conversion error may quote the value it
-    # refused (a date field echoing a secret); ``errors`` names the fields instead.
-    errors = _describe_failure(data, cls, path)
-    raise APIResponseValidationError(
-        f"The response does not match the {cls.__name__} schema: " + "; ".join(errors),
-        status=status,
-        errors=errors,
-    )
-
-
-def structure_created_key(body: Any, *, status: int = 201) -> CreatedKey:
-    """Build the :class:`CreatedKey` of a 2xx create, never losing its secret: when the
-    record does not validate but the body holds a secret, raise
-    :class:`CreatedKeyValidationError` carrying it (``.key``, masked in str/repr)."""
-    try:
-        return structure(body, CreatedKey, status=status)
-    except APIResponseValidationError as exc:
-        secret = body.get("key") if isinstance(body, dict) else None
-        if type(secret) is not str or not secret:
-            raise
-        data = body.get("data")
-        key_hash = data.get("hash") if isinstance(data, dict) else None
-        raise CreatedKeyValidationError(
-            f"{exc.message}. The key WAS created"
-            + (f" (hash {key_hash})" if type(key_hash) is str else "")
-            + ": its secret is in this error's .key; store it.",
-            key=secret,
-            key_hash=key_hash if type(key_hash) is str else None,
-            status=status,
-            errors=exc.errors,
-        ) from None
-
-
-def unstructure(record: object) -> Any:
-    """Turn a record back into JSON-ready data (datetimes as ISO 8601 strings)."""
-    return _converter(detailed=False).unstructure(record)

@@ -6,11 +6,13 @@
   ``current_key_record()``, ``mocked_aiohttp()``, ``sent()``, ``sent_json()``,
   ``connector_error()``.
 - The local server: ``names_on_server()``.
+- ``ThreadedServer``: an aiohttp app of a test's own, served from a thread (for sync code).
 - The sync facade and its generator: ``ROOT``, ``load_generator()``, ``ctrl_c_once()``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import inspect
 import json
@@ -22,10 +24,10 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, web
 from aiohttp.client_reqrep import ConnectionKey
 from aioresponses import aioresponses
 from aioresponses import core as aioresponses_core
@@ -202,3 +204,57 @@ def ctrl_c_once(entered: threading.Event) -> Iterator[None]:
     finally:
         helper.join()
         signal.signal(signal.SIGINT, previous)
+
+
+# --- a server of a test's own, for code that runs its own event loop ----------------------
+
+
+_Server = TypeVar("_Server", bound="ThreadedServer")
+
+
+class ThreadedServer:
+    """An aiohttp application on 127.0.0.1 (a free port), served from a thread of its own,
+    so that synchronous code under test (the sync facade, the CLI runner) can call it.
+
+    Subclasses add their routes in :meth:`routes` (run on the server's loop) and let
+    handlers that wait finish in :meth:`release`, called before the server stops.
+    """
+
+    def __init__(self) -> None:
+        self.base_url = ""
+        self._loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def routes(self, app: web.Application) -> None:
+        """Add the routes of this server to ``app``."""
+        raise NotImplementedError
+
+    async def release(self) -> None:
+        """Let handlers that wait finish (the server is stopping)."""
+
+    async def _start(self) -> None:
+        app = web.Application()
+        self.routes(app)
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}/api/v1"
+
+    async def _stop(self) -> None:
+        await self.release()
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    def __enter__(self: _Server) -> _Server:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()

@@ -74,6 +74,12 @@ def money(value: float | None) -> str:
     return format_money(value, none="no limit")
 
 
+def _limit_cells(key: APIKey) -> tuple[str, str, str, str]:
+    """A key's hash (its start), label, limit and reset, as the demo's tables show them."""
+    resets = key.limit_reset.value if key.limit_reset else "never"
+    return key.hash[:PREFIX_LENGTH], key.label, money(key.limit), resets
+
+
 def tenant_of(key: APIKey) -> str:
     """The tenant a demo key belongs to (its name without the demo prefix)."""
     return key.name.removeprefix(PREFIX)
@@ -152,12 +158,7 @@ async def scenario(
         for tenant in TENANTS:
             key = keys[tenant.name]
             table.add_row(
-                tenant.name,
-                key.hash[:PREFIX_LENGTH],
-                key.label,
-                money(key.limit),
-                key.limit_reset.value if key.limit_reset else "never",
-                "yes" if key.include_byok_in_limit else "no",
+                tenant.name, *_limit_cells(key), "yes" if key.include_byok_in_limit else "no"
             )
         console.print(table)
 
@@ -222,14 +223,7 @@ async def scenario(
         for column in ("", "hash", "label", "limit", "resets", "status"):
             table.add_column(column, no_wrap=True)
         for which, key in (("old", retired), ("new", new.data)):
-            table.add_row(
-                which,
-                key.hash[:PREFIX_LENGTH],
-                key.label,
-                money(key.limit),
-                key.limit_reset.value if key.limit_reset else "never",
-                "disabled" if key.disabled else "enabled",
-            )
+            table.add_row(which, *_limit_cells(key), "disabled" if key.disabled else "enabled")
         console.print(table)
 
         if live:

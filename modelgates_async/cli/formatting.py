@@ -66,7 +66,7 @@ def field_text(name: str, value: Any) -> str:
     if value is None:
         return NONE
     if isinstance(value, (tuple, list, dict)) or hasattr(value, "__attrs_attrs__"):
-        from modelgates_async.models import unstructure
+        from modelgates_async._convert import unstructure
 
         return json.dumps(unstructure(value), default=str)
     return str(value)

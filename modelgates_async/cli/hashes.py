@@ -41,7 +41,7 @@ async def resolve_key(mg: AsyncModelGates, typed: str) -> APIKey:
     wanted = typed.lower()
     matches = [
         key
-        async for key in mg.api_keys.iter(include_disabled=True)
+        async for key in mg.api_keys.iter(include_disabled=True, include_expired=True)
         if key.hash.lower().startswith(wanted)
     ]
     if len(matches) == 1:

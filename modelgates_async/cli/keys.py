@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import click
 
 from modelgates_async._client import AsyncModelGates
+from modelgates_async._convert import unstructure
 from modelgates_async._types import NOT_GIVEN
 from modelgates_async.cli.app import APIFailure, common_options, run, settings
 from modelgates_async.cli.hashes import resolve_hash, resolve_key
@@ -22,39 +24,42 @@ from modelgates_async.cli.output import console, detail_table, print_json, show_
 from modelgates_async.cli.progress import progress
 from modelgates_async.cli.secrets import SecretsFile, hand_over_secret
 from modelgates_async.errors import RotationError
-from modelgates_async.models import APIKey, CreatedKey, RetireMode, parse_datetime, unstructure
+from modelgates_async.models import APIKey, CreatedKey, RetireMode, parse_datetime
 
 __all__ = ["keys", "parse_limit", "parse_timestamp"]
 
 # --- argument types -----------------------------------------------------------------------
 
 
-def parse_limit(_: click.Context, param: click.Parameter, value: str | None) -> Any:
-    """``--limit``: a number of USD, ``none`` for no limit, or not given at all."""
+def _optional(
+    param: click.Parameter,
+    value: str | None,
+    nones: tuple[str, ...],
+    parse: Callable[[str], Any],
+    refusal: str,
+) -> Any:
+    """NOT_GIVEN when the option is absent, None when it says one of ``nones``, else the
+    parsed value; a value ``parse`` refuses is a bad parameter (``refusal`` says why)."""
     if value is None:
         return NOT_GIVEN
-    if value.strip().lower() in ("none", "null"):
+    if value.strip().lower() in nones:
         return None
     try:
-        return float(value)
+        return parse(value)
     except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a number of USD (or 'none' for no limit)", param=param
-        ) from None
+        raise click.BadParameter(f"{value!r} is not {refusal}", param=param) from None
+
+
+def parse_limit(_: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``--limit``: a number of USD, ``none`` for no limit, or not given at all."""
+    refusal = "a number of USD (or 'none' for no limit)"
+    return _optional(param, value, ("none", "null"), float, refusal)
 
 
 def parse_timestamp(_: click.Context, param: click.Parameter, value: str | None) -> Any:
     """``--expires-at``: ISO 8601 (no zone: UTC), ``none`` for never, or not given."""
-    if value is None:
-        return NOT_GIVEN
-    if value.strip().lower() in ("none", "null", "never"):
-        return None
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 date or timestamp", param=param
-        ) from None
+    refusal = "an ISO 8601 date or timestamp"
+    return _optional(param, value, ("none", "null", "never"), parse_datetime, refusal)
 
 
 def stdin_is_terminal() -> bool:
@@ -229,15 +234,22 @@ def _external_api_key(variable: str | None) -> str | None:
 )
 @click.option("--limit-reset", type=RESETS, help="daily, weekly, monthly; 'none' never resets.")
 @click.option("--byok/--no-byok", default=None, help="Count BYOK usage against the limit.")
+@click.option("--workspace", metavar="ID", help="Move the key to this workspace.")
 @common_options
 def update_key(
-    key_hash: str, name: str | None, limit: Any, limit_reset: str | None, byok: bool | None
+    key_hash: str,
+    name: str | None,
+    limit: Any,
+    limit_reset: str | None,
+    byok: bool | None,
+    workspace: str | None,
 ) -> None:
-    """Change a key's name, limit, reset or BYOK setting (only what you pass)."""
-    if name is None and limit is NOT_GIVEN and limit_reset is None and byok is None:
+    """Change a key's name, limit, reset or BYOK setting, or move it to another workspace
+    (only what you pass)."""
+    if (name, limit_reset, byok, workspace) == (None, None, None, None) and limit is NOT_GIVEN:
         raise click.UsageError(
-            "Nothing to change: pass --name, --limit, --limit-reset or --byok/--no-byok "
-            "(`modelgates keys disable HASH` disables a key)."
+            "Nothing to change: pass --name, --limit, --limit-reset, --byok/--no-byok or "
+            "--workspace (`modelgates keys disable HASH` disables a key)."
         )
     settings().interrupted = "The change may or may not have been made: check with `keys get`."
 
@@ -248,6 +260,7 @@ def update_key(
             limit=limit,
             limit_reset=_reset(limit_reset),
             include_byok_in_limit=NOT_GIVEN if byok is None else byok,
+            workspace_id=NOT_GIVEN if workspace is None else workspace,
         )
 
     show_key(run(work))

@@ -15,9 +15,10 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from modelgates_async._convert import unstructure
 from modelgates_async.cli.app import settings
 from modelgates_async.cli.formatting import field_text, status
-from modelgates_async.models import APIKey, CurrentKey, unstructure
+from modelgates_async.models import APIKey, CurrentKey
 
 __all__ = ["PIPE_WIDTH", "console", "detail_table", "print_json", "show_key"]
 

@@ -19,13 +19,13 @@ from modelgates_async._bulk import (
     iter_bulk,
     requeue_rate_limited,
 )
+from modelgates_async._convert import structure
 from modelgates_async._retry import RetryConfig
 from modelgates_async._tracing import traced_bulk
 from modelgates_async._transport import Transport
 from modelgates_async._types import NotGiven
 from modelgates_async._validation import check_retries, check_timeout
 from modelgates_async.errors import APIResponseValidationError
-from modelgates_async.models import structure
 
 __all__ = ["Arguments", "AsyncResource", "ClientSettings", "data_of"]
 

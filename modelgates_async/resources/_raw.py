@@ -17,7 +17,7 @@ from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset
 
 if TYPE_CHECKING:
-    from modelgates_async.resources.keys import AsyncAPIKeys
+    from modelgates_async.resources._endpoints import KeyEndpoints
 
 __all__ = ["AsyncAPIKeysWithRawResponse"]
 
@@ -28,7 +28,7 @@ class AsyncAPIKeysWithRawResponse:
 
     __slots__ = ("_keys",)
 
-    def __init__(self, keys: AsyncAPIKeys) -> None:
+    def __init__(self, keys: KeyEndpoints) -> None:
         self._keys = keys
 
     async def list(

@@ -329,3 +329,16 @@ def test_update_inputs_take_three_shapes() -> None:
         update_arguments({"disabled": True})
     with pytest.raises(InvalidRequestError, match="KeyUpdate"):
         update_arguments(["abc", {"disabled": True}])
+
+
+def test_bulk_item_repr_masks_a_mapping_specs_external_api_key() -> None:
+    """repr(BulkItem) of a plain-mapping spec masks external_api_key (any shape) and sk- values."""
+    external = "ext-" + "q" * 40  # not sk-shaped: masked by its field's name
+    spec = {"name": "t", "external_user": "u", "external_api_key": external}
+    wire = {"name": "t", "external": {"user": "u", "api_key": external}}
+    secret = "sk-mg-v1-" + "ab" * 32
+    for given in (spec, wire, ("hash", spec), [secret]):
+        shown = repr(BulkItem(index=0, input=given, error=ValueError("no")))
+        assert external not in shown
+        assert secret not in shown
+    assert "'external_user': 'u'" in repr(BulkItem(index=0, input=spec))

@@ -99,6 +99,19 @@ def test_get_update_enable_disable(invoke: Invoke, modelgates_server: LocalServe
     assert not fetch(modelgates_server, key.data.hash).disabled
 
 
+def test_update_workspace_moves_the_key(invoke: Invoke, modelgates_server: LocalServer) -> None:
+    """`keys update HASH --workspace ID` moves the key: it is listed in that workspace only."""
+    other = "3f1c5a0e-7b2d-4c8e-9a61-0d2e4b6f8a10"
+    [key] = make_keys(modelgates_server, KeySpec("mover"))
+    moved = invoke("keys", "update", key.data.hash, "--workspace", other, "--json")
+    assert moved.exit_code == 0, moved.output
+    assert json.loads(moved.output)["workspace_id"] == other
+    assert fetch(modelgates_server, key.data.hash).workspace_id == other
+    assert all_keys(modelgates_server) == []  # gone from the default workspace
+    listed = invoke("keys", "list", "--workspace", other, "--json")
+    assert [k["hash"] for k in json.loads(listed.output)] == [key.data.hash]
+
+
 def test_delete_needs_yes_without_a_terminal(
     invoke: Invoke, modelgates_server: LocalServer
 ) -> None:

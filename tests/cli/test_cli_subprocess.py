@@ -172,7 +172,15 @@ def test_ctrl_c_during_bulk_create_summarises_and_leaves_no_empty_file(
     secrets file of a run that created nothing is gone; --json makes it a JSON error."""
     url, listener = silent_server
     (tmp_path / "t.csv").write_text("name\na\nb\nc\n")
-    env = {"MODELGATES_API_KEY": WRONG_KEY, "MODELGATES_BASE_URL": url}
+    # The call in flight is given its timeout to finish after Ctrl-C: a profile makes it 1 s.
+    config = tmp_path / "config.toml"
+    config.write_text("[profiles.short]\ntimeout = 1\n")
+    env = {
+        "MODELGATES_API_KEY": WRONG_KEY,
+        "MODELGATES_BASE_URL": url,
+        "MODELGATES_CONFIG": str(config),
+        "MODELGATES_PROFILE": "short",
+    }
     args = ["keys", "bulk-create", "t.csv", "--concurrency", "1", "--json"]
     result = interrupt_once_connected(listener, args, env, cwd=tmp_path)
     assert result.returncode == 130, result.stderr

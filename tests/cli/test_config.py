@@ -3,13 +3,15 @@ file that others can read."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from aiohttp import web
 from click.testing import CliRunner, Result
 
 from modelgates_async import KeySpec
@@ -17,6 +19,7 @@ from modelgates_async.cli import group
 from modelgates_async.cli.config import config_path
 from modelgates_async.server import LocalServer
 from tests.cli.helpers import WRONG_KEY, make_keys
+from tests.helpers import ThreadedServer
 
 FAILING_COMMAND = shlex.join([sys.executable, "-c", "raise SystemExit(3)"])
 
@@ -165,32 +168,66 @@ def test_the_config_file_lives_in_the_xdg_config_home(
         assert config_path().name == "config.toml"
 
 
-def test_profile_settings_reach_the_client(
-    no_config_file: Path,
-    modelgates_server: LocalServer,
-    one_key: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """app_title, http_referer and timeout of the profile are the client's settings."""
-    from modelgates_async import AsyncModelGates
-    from modelgates_async.cli import app
+class RecordingAPI(ThreadedServer):
+    """A server that records each request's path and headers: ``GET /api/v1/keys`` answers
+    an empty page, ``GET /stall/api/v1/keys`` answers when the server stops."""
 
-    seen: dict[str, object] = {}
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, dict[str, str]]] = []
+        self._released: asyncio.Event | None = None
 
-    def recording(**kwargs: Any) -> AsyncModelGates:
-        seen.update(kwargs)
-        return AsyncModelGates(**kwargs)
+    async def _keys(self, request: web.Request) -> web.Response:
+        self.seen.append((request.path, dict(request.headers)))
+        if request.path.startswith("/stall/"):
+            assert self._released is not None
+            await self._released.wait()
+        return web.json_response({"data": []})
 
-    monkeypatch.setattr(app, "AsyncModelGates", recording)
-    monkeypatch.setenv("MODELGATES_API_KEY", modelgates_server.management_key)
+    def routes(self, app: web.Application) -> None:
+        self._released = asyncio.Event()
+        app.router.add_get("/api/v1/keys", self._keys)
+        app.router.add_get("/stall/api/v1/keys", self._keys)
+
+    async def release(self) -> None:
+        assert self._released is not None
+        self._released.set()
+
+
+@pytest.fixture
+def recording_api() -> Iterator[RecordingAPI]:
+    """A local API that records what reaches it."""
+    with RecordingAPI() as api:
+        yield api
+
+
+def test_profile_settings_reach_the_wire(no_config_file: Path, recording_api: RecordingAPI) -> None:
+    """The profile's base_url, api_key, app_title and http_referer are what the request carries."""
     write_config(
         no_config_file,
-        f'[profiles.default]\nbase_url = "{modelgates_server.base_url}"\n'
-        'app_title = "Provisioner"\nhttp_referer = "https://example.com"\ntimeout = 7\n',
+        f'[profiles.default]\nbase_url = "{recording_api.base_url}"\n'
+        f'api_key = "{WRONG_KEY}"\n'
+        'app_title = "Provisioner"\nhttp_referer = "https://example.com"\n',
     )
-    assert listed_hashes(modelgates("keys", "list", "--json")) == [one_key]
-    assert (seen["app_title"], seen["http_referer"], seen["timeout"]) == (
-        "Provisioner",
-        "https://example.com",
-        7.0,
+    assert listed_hashes(modelgates("keys", "list", "--json")) == []
+    assert recording_api.seen
+    for path, headers in recording_api.seen:
+        assert path == "/api/v1/keys"
+        assert headers["Authorization"] == f"Bearer {WRONG_KEY}"
+        assert headers["X-ModelGates-Title"] == "Provisioner"
+        assert headers["HTTP-Referer"] == "https://example.com"
+
+
+def test_the_profile_timeout_bounds_each_attempt(
+    no_config_file: Path, recording_api: RecordingAPI, modelgates_no_backoff: list[float]
+) -> None:
+    """A profile's timeout is the time each attempt may take: a stalled API times out."""
+    write_config(
+        no_config_file,
+        f'[profiles.default]\nbase_url = "{recording_api.base_url.replace("/api", "/stall/api")}"\n'
+        f'api_key = "{WRONG_KEY}"\ntimeout = 0.05\n',
     )
+    result = modelgates("keys", "list")
+    assert result.exit_code == 1
+    assert "timed out after 0.05s" in result.output
+    assert recording_api.seen  # the request did reach the API

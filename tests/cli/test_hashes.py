@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any, cast
 
 import attrs
@@ -24,10 +25,12 @@ class FakeKeys:
 
     def __init__(self, keys: list[APIKey]) -> None:
         self.keys = keys
-        self.listed_with: list[bool] = []
+        self.listed_with: list[tuple[bool, bool]] = []
 
-    async def iter(self, include_disabled: bool = False) -> AsyncIterator[APIKey]:
-        self.listed_with.append(include_disabled)
+    async def iter(
+        self, include_disabled: bool = False, include_expired: bool = False
+    ) -> AsyncIterator[APIKey]:
+        self.listed_with.append((include_disabled, include_expired))
         for key in self.keys:
             yield key
 
@@ -66,7 +69,7 @@ def test_an_ambiguous_prefix_is_a_usage_error_listing_candidates(template: APIKe
     assert second in message
     assert "k0" in message
     assert "f" * 64 not in message
-    assert client.api_keys.listed_with == [True]  # disabled keys are candidates too
+    assert client.api_keys.listed_with == [(True, True)]  # disabled and expired ones too
 
 
 def test_a_unique_prefix_resolves_and_a_full_hash_is_not_looked_up(template: APIKey) -> None:
@@ -124,3 +127,18 @@ def test_an_unknown_prefix_exits_1(invoke: Invoke, modelgates_server: LocalServe
     result = invoke("keys", "get", prefix)
     assert result.exit_code == 1
     assert f"No key's hash starts with {prefix!r}" in result.output
+
+
+def test_an_expired_key_is_named_by_a_prefix(
+    invoke: Invoke, modelgates_server: LocalServer
+) -> None:
+    """A key that has expired (the listing hides it by default) still resolves by prefix."""
+    soon = modelgates_server.clock.now() + timedelta(seconds=30)
+    [made] = make_keys(modelgates_server, KeySpec("expiring", expires_at=soon))
+    modelgates_server.clock.advance(60)
+    try:
+        got = invoke("keys", "get", made.data.hash[:8], "--json")
+    finally:
+        modelgates_server.clock.resume()
+    assert got.exit_code == 0, got.output
+    assert json.loads(got.stdout)["hash"] == made.data.hash

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from modelgates_async import (
+    APIResponseValidationError,
     AsyncModelGates,
     CreatedKeyValidationError,
     KeySpec,
@@ -15,35 +16,14 @@ from modelgates_async import (
     read_journal,
 )
 from modelgates_async.server import LocalServer
+from tests.helpers import key_record
 
 SECRET = "sk-mg-v1-" + "f" * 40 + "xyz"
 
 
 def created_body(**changes: Any) -> dict[str, Any]:
     """A 201 body with a key record, changed by ``changes``."""
-    data: dict[str, Any] = {
-        "hash": "ab" * 32,
-        "name": "grown",
-        "label": "sk-mg-v1-fff...xyz",
-        "disabled": False,
-        "limit": None,
-        "limit_remaining": None,
-        "limit_reset": None,
-        "include_byok_in_limit": False,
-        "usage": 0,
-        "usage_daily": 0,
-        "usage_weekly": 0,
-        "usage_monthly": 0,
-        "byok_usage": 0,
-        "byok_usage_daily": 0,
-        "byok_usage_weekly": 0,
-        "byok_usage_monthly": 0,
-        "created_at": "2026-01-01T00:00:00Z",
-        "updated_at": None,
-        "creator_user_id": None,
-        "workspace_id": "ws-default",
-    }
-    data.update(changes)
+    data = key_record(hash="ab" * 32, name="grown", label="sk-mg-v1-fff...xyz", **changes)
     return {"key": SECRET, "data": data}
 
 
@@ -126,3 +106,50 @@ async def test_a_journal_records_the_secret_of_a_create_whose_record_failed(
     assert isinstance(error, CreatedKeyValidationError)
     assert error.key == SECRET
     assert isinstance(error, ModelGatesError)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(f"<html>created: {SECRET}</html>", id="not-json"),
+        pytest.param(f"<p>{SECRET}</p><p>again {SECRET}</p>", id="not-json-repeated"),
+        pytest.param([SECRET], id="json-list"),
+    ],
+)
+async def test_a_201_that_is_no_record_keeps_its_one_secret(
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer, body: Any
+) -> None:
+    """A 201 whose body is not JSON (or not an object) holding one sk- value: that secret is
+    on CreatedKeyValidationError.key, never in its str or repr."""
+    modelgates_server.inject_fault("/keys", method="POST", status=201, body=body)
+    with pytest.raises(CreatedKeyValidationError) as caught:
+        await async_modelgates_client.api_keys.create("grown")
+    error = caught.value
+    assert (error.key, error.key_hash, error.status) == (SECRET, None, 201)
+    assert "WAS created" in str(error)
+    for text in (str(error), repr(error), repr(error.args)):
+        assert "f" * 20 not in text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(f"created: {SECRET} or {SECRET[:-3]}abc?", id="two-secrets"),
+        pytest.param("created, but no secret here", id="no-secret"),
+        pytest.param("own key: {own}", id="only-the-clients-own-key"),
+    ],
+)
+async def test_a_201_that_is_no_record_without_one_new_secret_is_a_plain_validation_error(
+    async_modelgates_client: AsyncModelGates, modelgates_server: LocalServer, body: str
+) -> None:
+    """No guess: two sk- values, none, or only the client's own key give the usual
+    APIResponseValidationError, its body masked."""
+    own = modelgates_server.management_key
+    modelgates_server.inject_fault(
+        "/keys", method="POST", status=201, body=body.replace("{own}", own)
+    )
+    with pytest.raises(APIResponseValidationError) as caught:
+        await async_modelgates_client.api_keys.create("grown")
+    assert not isinstance(caught.value, CreatedKeyValidationError)
+    assert SECRET not in str(caught.value.body)
+    assert own not in str(caught.value.body)

@@ -15,6 +15,7 @@ from modelgates_async import (
     JournalError,
     JournalMismatchError,
     KeySpec,
+    NotFoundError,
     read_journal,
 )
 from modelgates_async import _journal as journal_module
@@ -290,3 +291,28 @@ async def test_an_intent_that_cannot_be_written_sends_nothing(
     result = await async_modelgates_client.api_keys.create_many(spec_list(3), journal=journal_path)
     assert [type(item.error) for item in result] == [JournalError] * 3
     assert await keys_on_server(async_modelgates_client) == {}
+
+
+async def test_an_orphan_that_expired_before_the_resume_is_deleted_too(
+    async_modelgates_client: AsyncModelGates,
+    modelgates_server: LocalServer,
+    journal_path: str,
+) -> None:
+    """The orphan walk lists expired keys: an orphan that expired since is found and deleted."""
+    specs = spec_list(2)
+    journal = Journal.open(
+        journal_path, [fingerprint({"name": s.name, "limit": s.limit}) for s in specs]
+    )
+    await journal.intent(0)
+    await journal.aclose()
+    soon = modelgates_server.clock.now() + timedelta(seconds=30)
+    orphan = await async_modelgates_client.api_keys.create("tenant-00000", expires_at=soon)
+    modelgates_server.clock.advance(60)  # the orphan has expired when the resume looks
+    try:
+        result = await async_modelgates_client.api_keys.create_many(specs, journal=journal_path)
+    finally:
+        modelgates_server.clock.resume()
+    assert result.ok
+    with pytest.raises(NotFoundError):
+        await async_modelgates_client.api_keys.get(orphan.data.hash)
+    assert {"i": 0, "orphan": orphan.data.hash} in lines(journal_path)

@@ -102,7 +102,7 @@ def test_every_endpoint_has_a_raw_twin() -> None:
 
 
 def _wire(key: APIKey) -> dict[str, object]:
-    from modelgates_async.models import unstructure
+    from modelgates_async._convert import unstructure
 
     data = unstructure(key)
     assert isinstance(data, dict)

@@ -16,7 +16,8 @@ from modelgates_async import (
     LimitReset,
     usage_in_limit_window,
 )
-from modelgates_async.models import mask_secret, structure, unstructure
+from modelgates_async._convert import structure, unstructure
+from modelgates_async.models import mask_secret
 from tests.helpers import SECRET, current_key_record, key_record
 
 

@@ -12,7 +12,7 @@ import pytest
 from aioresponses import aioresponses
 
 from modelgates_async import APIKey, AsyncModelGates, PaginationError
-from modelgates_async.models import structure
+from modelgates_async._convert import structure
 from modelgates_async.resources._paging import (
     PAGE_SIZE,
     REMEMBERED,
