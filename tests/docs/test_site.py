@@ -102,7 +102,8 @@ def test_each_status_error_shows_its_status() -> None:
     for name, cls in error_classes().items():
         if issubclass(cls, errors.APIStatusError) and cls is not errors.APIStatusError:
             status = (cls.__doc__ or "").split(":", 1)[0].strip()
-            assert status and status in labels[name], name
+            assert status, name
+            assert status in labels[name], name
 
 
 # --- CONTRIBUTING.md's layout ---------------------------------------------------------------
@@ -186,16 +187,16 @@ def test_relative_links_resolve(page: str) -> None:
             continue  # https:, mailto:
         file_part, _, anchor = target.partition("#")
         path = (source.parent / file_part) if file_part else source
-        if not path.exists():
-            broken.append(target)
-        elif anchor and path.suffix == ".md" and anchor not in anchors(path):
+        if not path.exists() or (anchor and path.suffix == ".md" and anchor not in anchors(path)):
             broken.append(target)
     assert broken == []
 
 
 # --- no work-in-progress wording ---------------------------------------------------------------
 
-UNFINISHED = re.compile(r"in progress|lands? with issue|once (?:they|it) lands?|arrives? with issue")
+UNFINISHED = re.compile(
+    r"in progress|lands? with issue|once (?:they|it) lands?|arrives? with issue"
+)
 
 
 def test_no_work_in_progress_wording() -> None:
