@@ -1,4 +1,4 @@
-"""Records returned by the API, the rules of a record, and the cattrs converter that builds them.
+"""Records returned by the API and the rules of a record (the cattrs converter is in ``_convert``).
 
 - :class:`APIKey`, :class:`CreatedKey`, :class:`CurrentKey` and their parts; :class:`LimitReset`
   and :data:`RetireMode`, the enumerations the endpoints take.
