@@ -44,7 +44,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    """mypy --strict over the package and tools."""
+    """mypy --strict over the package, tools, tests and benchmarks."""
     session.install("-e", ".[test]", "mypy>=1.10")
     session.run("mypy")
 
