@@ -204,8 +204,49 @@ class Transport:
             await limiter.acquire(wait_pause=first)
         else:
             limiter.in_flight += 1  # idle: all the limiter costs
+        # The exchange itself is inline, not a coroutine of its own: one frame less on the
+        # call and on every resumption of it while aiohttp waits for the network.
         try:
-            result = await self._send(method, path, url, data, client_timeout, redactor, exchange)
+            session = await self._get_session()
+            try:
+                async with session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=self._headers if data is None else self._json_headers,
+                    timeout=client_timeout,
+                    allow_redirects=False,
+                    proxy=self._proxy,
+                    ssl=self._ssl,
+                ) as response:
+                    status = response.status
+                    response_headers = response.headers
+                    cap = self._max_response_bytes
+                    if reads_whole(response, cap):
+                        raw, too_large = await response.read(), False  # no coroutine of ours
+                    else:
+                        raw, too_large = await read_capped(response, cap)
+            except _NOT_CONNECTED as exc:
+                raise _not_connected_error(exc, method, path, redactor) from exc
+            except asyncio.TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
+                scrub_exception(exc, redactor)
+                raise APITimeoutError(
+                    f"{method} {path} timed out after {client_timeout.total}s.",
+                    method=method,
+                    path=path,
+                ) from exc
+            except aiohttp.ClientError as exc:
+                scrub_exception(exc, redactor)
+                raise APIConnectionError(
+                    redactor.text(
+                        f"Connection error during {method} {path}: {type(exc).__name__}: {exc}"
+                    ),
+                    method=method,
+                    path=path,
+                ) from exc
+            result = self._answer(
+                method, path, status, response_headers, raw, too_large, redactor, exchange
+            )
         except RateLimitError as exc:
             wait = exc.retry_after if exc.retry_after is not None else retries.initial_backoff
             limiter.on_rate_limited(min(wait, retries.max_retry_after), started_round)
@@ -216,64 +257,18 @@ class Transport:
             limiter.on_success()
         return result
 
-    async def _send(
+    def _answer(
         self,
         method: str,
         path: str,
-        url: URL,
-        data: bytes | None,
-        timeout: aiohttp.ClientTimeout,
+        status: int,
+        response_headers: CIMultiDictProxy[str],
+        raw: bytes,
+        too_large: bool,
         redactor: Redactor,
-        exchange: Exchange | None = None,
+        exchange: Exchange | None,
     ) -> Any:
-        session = await self._get_session()
-        headers = self._headers if data is None else self._json_headers
-        try:
-            async with session.request(
-                method,
-                url,
-                data=data,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-                proxy=self._proxy,
-                ssl=self._ssl,
-            ) as response:
-                status = response.status
-                response_headers = response.headers
-                if reads_whole(response, self._max_response_bytes):
-                    raw, too_large = await response.read(), False  # no coroutine of ours
-                else:
-                    raw, too_large = await read_capped(response, self._max_response_bytes)
-        except _NOT_CONNECTED as exc:
-            scrub_exception(exc, redactor)
-            if isinstance(exc, asyncio.TimeoutError):
-                raise APITimeoutError(
-                    f"Timed out connecting for {method} {path}.",
-                    method=method,
-                    path=path,
-                    connected=False,
-                ) from exc
-            raise APIConnectionError(
-                redactor.text(f"Could not connect for {method} {path}: {exc}"),
-                method=method,
-                path=path,
-                connected=False,
-            ) from exc
-        except asyncio.TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
-            scrub_exception(exc, redactor)
-            raise APITimeoutError(
-                f"{method} {path} timed out after {timeout.total}s.", method=method, path=path
-            ) from exc
-        except aiohttp.ClientError as exc:
-            scrub_exception(exc, redactor)
-            raise APIConnectionError(
-                redactor.text(
-                    f"Connection error during {method} {path}: {type(exc).__name__}: {exc}"
-                ),
-                method=method,
-                path=path,
-            ) from exc
+        """The decoded JSON body of a 2xx answer; the error to raise for any other."""
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s -> %d", method, path, status)
         if 200 <= status < 300:
@@ -348,6 +343,26 @@ class Transport:
         if cls is RateLimitError:
             return RateLimitError(message, retry_after=parse_retry_after(headers), **kwargs)
         return cls(message, **kwargs)
+
+
+def _not_connected_error(
+    exc: BaseException, method: str, path: str, redactor: Redactor
+) -> APIConnectionError:
+    """The error of a request that never reached the server (raise it ``from exc``)."""
+    scrub_exception(exc, redactor)
+    if isinstance(exc, asyncio.TimeoutError):
+        return APITimeoutError(
+            f"Timed out connecting for {method} {path}.",
+            method=method,
+            path=path,
+            connected=False,
+        )
+    return APIConnectionError(
+        redactor.text(f"Could not connect for {method} {path}: {exc}"),
+        method=method,
+        path=path,
+        connected=False,
+    )
 
 
 def _decode_json(raw: bytes) -> Any:
