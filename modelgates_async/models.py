@@ -17,14 +17,13 @@ import enum
 import math
 import re
 import sys
-import types
-import typing
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
+from modelgates_async._record_fn import record_fn_factory
 from modelgates_async.errors import APIResponseValidationError, CreatedKeyValidationError
 
 if TYPE_CHECKING:
@@ -45,7 +44,6 @@ __all__ = [
 
 T = TypeVar("T")
 _FRACTION = re.compile(r"\.(\d+)")
-_UNIONS = (typing.Union, types.UnionType)
 
 
 class LimitReset(str, enum.Enum):
@@ -241,9 +239,7 @@ def _structure_str(value: Any, _: type) -> str:
 
 def _structure_float(value: Any, _: type) -> float:
     kind = type(value)
-    if kind is float:
-        return value  # type: ignore[no-any-return]
-    if kind is int:
+    if kind is float or kind is int:
         return float(value)
     raise TypeError(f"expected a number, got {kind.__name__}")
 
@@ -309,40 +305,18 @@ _SCALAR_HOOKS: dict[type, Callable[[Any, type], Any]] = {
 }
 
 
-_PLAIN_SCALARS = (bool, str, float, int)
-
-
-def _is_optional(kind: Any) -> bool:
-    args = getattr(kind, "__args__", ())
-    return len(args) == 2 and type(None) in args and typing.get_origin(kind) in _UNIONS
-
-
-def _optional_hook_factory(converter: cattrs.Converter) -> Callable[[Any], Any]:
-    # cattrs' own hook for ``X | None`` looks up the hook of X on every call (≈0.6 µs, and
-    # APIKey has eight such fields); this one looks it up once.
-    def make_hook(union: Any) -> Callable[[Any, type], Any]:
-        inner = next(arg for arg in union.__args__ if arg is not type(None))
-        hook = _SCALAR_HOOKS.get(inner) or converter.structure
-        # A value of exactly the scalar type is what the scalar's hook returns unchanged.
-        done = inner if inner in _PLAIN_SCALARS else type(None)
-
-        def structure_optional(value: Any, _: type) -> Any:
-            if value is None or type(value) is done:
-                return value
-            return hook(value, inner)
-
-        return structure_optional
-
-    return make_hook
-
-
 def _make_converter(*, detailed: bool) -> cattrs.Converter:
     import cattrs
 
     converter = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
     for kind, hook in _SCALAR_HOOKS.items():
         converter.register_structure_hook(kind, hook)
-    converter.register_structure_hook_factory(_is_optional, _optional_hook_factory(converter))
+    if not detailed:
+        # Records built with the same hooks, each called only for a value that is not
+        # already of its field's plain type (see _record_fn); cattrs' own explain failures.
+        converter.register_structure_hook_factory(
+            attrs.has, record_fn_factory(_SCALAR_HOOKS, converter.structure)
+        )
     converter.register_unstructure_hook(LimitReset, lambda reset: reset.value)
     converter.register_unstructure_hook(datetime, lambda dt: dt.isoformat())
     return converter
