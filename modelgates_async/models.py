@@ -354,10 +354,22 @@ def _rebase(message: str, path: str) -> str:
     return f"{where}: {text}" if where else message
 
 
+# The fast configuration's hook of each record class, looked up once (converter.structure
+# looks it up on every call).
+_fast_hooks: dict[type, Callable[[Any, type], Any]] = {}
+
+
+def _fast_hook(cls: type) -> Callable[[Any, type], Any]:
+    converter = _converter(detailed=False)
+    get_hook = getattr(converter, "get_structure_hook", None)  # cattrs 24.1 and later
+    hook = _fast_hooks[cls] = get_hook(cls) if get_hook is not None else converter.structure
+    return hook
+
+
 def structure(data: Any, cls: type[T], *, status: int = 200, path: str = "$") -> T:
     """Build a record of ``cls`` from decoded JSON, or raise APIResponseValidationError."""
     try:
-        return (_converters.get(False) or _converter(detailed=False)).structure(data, cls)
+        return (_fast_hooks.get(cls) or _fast_hook(cls))(data, cls)  # type: ignore[no-any-return]
     except Exception:
         pass
     # Raised outside the except block, unchained: a conversion error may quote the value it
