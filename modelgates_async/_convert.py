@@ -12,9 +12,13 @@ naming the field.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
+
+from modelgates_async._record_fn import record_fn_factory
 from modelgates_async._redact import _SHAPE as SECRET_SHAPE
 from modelgates_async._redact import Redactor
 from modelgates_async.errors import APIResponseValidationError, CreatedKeyValidationError
@@ -76,17 +80,29 @@ def _structure_limit_reset(value: Any, _: type) -> LimitReset:
     return LimitReset(value)
 
 
+# LimitReset is a str subclass: without its own hook the str hook would match it.
+_SCALAR_HOOKS: dict[type, Callable[[Any, type], Any]] = {
+    bool: _structure_bool,
+    str: _structure_str,
+    float: _structure_float,
+    int: _structure_int,
+    datetime: _structure_datetime,
+    LimitReset: _structure_limit_reset,
+}
+
+
 def _make_converter(*, detailed: bool) -> cattrs.Converter:
     import cattrs
 
     converter = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
-    converter.register_structure_hook(bool, _structure_bool)
-    converter.register_structure_hook(str, _structure_str)
-    converter.register_structure_hook(float, _structure_float)
-    converter.register_structure_hook(int, _structure_int)
-    converter.register_structure_hook(datetime, _structure_datetime)
-    # LimitReset is a str subclass: without its own hook the str hook above would match it.
-    converter.register_structure_hook(LimitReset, _structure_limit_reset)
+    for kind, hook in _SCALAR_HOOKS.items():
+        converter.register_structure_hook(kind, hook)
+    if not detailed:
+        # Records built with the same hooks, each called only for a value that is not
+        # already of its field's plain type (see _record_fn); cattrs' own explain failures.
+        converter.register_structure_hook_factory(
+            attrs.has, record_fn_factory(_SCALAR_HOOKS, converter.structure)
+        )
     converter.register_unstructure_hook(LimitReset, lambda reset: reset.value)
     converter.register_unstructure_hook(datetime, lambda dt: dt.isoformat())
     return converter
@@ -124,10 +140,22 @@ def _rebase(message: str, path: str) -> str:
     return f"{where}: {text}" if where else message
 
 
+# The fast configuration's hook of each record class, looked up once (converter.structure
+# looks it up on every call).
+_fast_hooks: dict[type, Callable[[Any, type], Any]] = {}
+
+
+def _fast_hook(cls: type) -> Callable[[Any, type], Any]:
+    converter = _converter(detailed=False)
+    get_hook = getattr(converter, "get_structure_hook", None)  # cattrs 24.1 and later
+    hook = _fast_hooks[cls] = get_hook(cls) if get_hook is not None else converter.structure
+    return hook
+
+
 def structure(data: Any, cls: type[T], *, status: int = 200, path: str = "$") -> T:
     """Build a record of ``cls`` from decoded JSON, or raise APIResponseValidationError."""
     try:
-        return (_converters.get(False) or _converter(detailed=False)).structure(data, cls)
+        return (_fast_hooks.get(cls) or _fast_hook(cls))(data, cls)  # type: ignore[no-any-return]
     except Exception:
         pass
     # Raised outside the except block, unchained: a conversion error may quote the value it

@@ -131,7 +131,7 @@ class Transport:
         """Replace every known secret and every ``sk-…``-shaped value in ``text`` with a mask."""
         return self._redactor.text(text)
 
-    async def request(
+    def request(
         self,
         method: str,
         path: str,
@@ -142,16 +142,18 @@ class Transport:
         retries: RetryConfig,
         idempotent: bool = True,
         secrets: tuple[str | None, ...] = (),
-    ) -> Any:
-        """Send a request and return its decoded JSON body, retrying as ``retries`` says.
+    ) -> Awaitable[Any]:
+        """Send a request; await it for the decoded JSON body, retried as ``retries`` says.
 
         ``secrets`` are this call's own (an external API key in the body): they are masked,
-        with the client's, in every error and log record of the call.
+        with the client's, in every error and log record of the call. Not a coroutine
+        itself: it hands back the first attempt's (one frame less on every call), which
+        goes on to the retries when it fails.
         """
         url = URL(self._base_url + path + query, encoded=True)
         data = None if body is None else _ENCODE(body).encode()
         client_timeout = _client_timeout(timeout)
-        redactor = self._redactor.with_secrets(secrets) if secrets else self._redactor
+        redactor = self._redactor.with_secrets(secrets) if any(secrets) else self._redactor
 
         if (
             self.hooks is None
@@ -159,24 +161,11 @@ class Transport:
             and CAPTURE.get() is None
             and current_tracer() is None
         ):
-            try:
-                return await self.attempt(
-                    method, path, url, data, client_timeout, retries, redactor, True
-                )
-            except ModelGatesError as exc:
-                if retries.attempts <= 1 or not is_retryable(exc, retries, idempotent=idempotent):
-                    raise
-                first_failure = exc
-            return await retry_after_first_failure(
-                lambda: self.attempt(method, path, url, data, client_timeout, retries, redactor),
-                first_failure,
-                retries,
-                idempotent=idempotent,
-                method=method,
-                path=path,
+            return self.attempt(
+                method, path, url, data, client_timeout, retries, redactor, True, None, idempotent
             )
         # Hooks, a span, a raw capture or a deadline: the same attempts, observed.
-        return await observed_request(
+        return observed_request(
             self, method, path, url, data, timeout, client_timeout, retries, idempotent, redactor
         )
 
@@ -191,11 +180,14 @@ class Transport:
         redactor: Redactor,
         first: bool = False,
         exchange: Exchange | None = None,
+        idempotent: bool | None = None,
     ) -> Any:
         """One attempt: a place under the limiter, the request, its decoded JSON body.
 
         ``redactor`` masks the call's secrets in its errors; ``exchange``, when given,
-        receives the status and headers of a 2xx answer.
+        receives the status and headers of a 2xx answer. ``idempotent`` is given on the
+        plain path only: then a failure that ``retries`` allows goes on to the remaining
+        attempts from here (otherwise every failure is raised, for the caller to retry).
         """
         limiter = self.limiter
         started_round = limiter.round
@@ -205,76 +197,91 @@ class Transport:
             await limiter.acquire(wait_pause=first)
         else:
             limiter.in_flight += 1  # idle: all the limiter costs
+        # The exchange itself is inline, not a coroutine of its own: one frame less on the
+        # call and on every resumption of it while aiohttp waits for the network.
+        failure: ModelGatesError | None = None
         try:
-            result = await self._send(method, path, url, data, client_timeout, redactor, exchange)
-        except RateLimitError as exc:
-            wait = exc.retry_after if exc.retry_after is not None else retries.initial_backoff
-            limiter.on_rate_limited(min(wait, retries.max_retry_after), started_round)
-            raise
+            session = await self._get_session()
+            try:
+                async with session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=self._headers if data is None else self._json_headers,
+                    timeout=client_timeout,
+                    allow_redirects=False,
+                    proxy=self._proxy,
+                    ssl=self._ssl,
+                ) as response:
+                    status = response.status
+                    response_headers = response.headers
+                    cap = self._max_response_bytes
+                    if reads_whole(response, cap):
+                        raw, too_large = await response.read(), False  # no coroutine of ours
+                    else:
+                        raw, too_large = await read_capped(response, cap)
+            except _NOT_CONNECTED as exc:
+                raise _not_connected_error(exc, method, path, redactor) from exc
+            except asyncio.TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
+                scrub_exception(exc, redactor)
+                raise APITimeoutError(
+                    f"{method} {path} timed out after {client_timeout.total}s.",
+                    method=method,
+                    path=path,
+                ) from exc
+            except aiohttp.ClientError as exc:
+                scrub_exception(exc, redactor)
+                raise APIConnectionError(
+                    redactor.text(
+                        f"Connection error during {method} {path}: {type(exc).__name__}: {exc}"
+                    ),
+                    method=method,
+                    path=path,
+                ) from exc
+            result = self._answer(
+                method, path, status, response_headers, raw, too_large, redactor, exchange
+            )
+        except ModelGatesError as exc:
+            if isinstance(exc, RateLimitError):
+                wait = exc.retry_after if exc.retry_after is not None else retries.initial_backoff
+                limiter.on_rate_limited(min(wait, retries.max_retry_after), started_round)
+            if idempotent is None:
+                raise
+            failure = exc
         finally:
             limiter.release()
-        if limiter.engaged:
-            limiter.on_success()
-        return result
+        if failure is None:
+            if limiter.engaged:
+                limiter.on_success()
+            return result
+        # The plain path's first attempt failed (this attempt's place is released).
+        if (
+            idempotent is None  # never here: such failures were raised above
+            or retries.attempts <= 1
+            or not is_retryable(failure, retries, idempotent=idempotent)
+        ):
+            raise failure
+        return await retry_after_first_failure(
+            lambda: self.attempt(method, path, url, data, client_timeout, retries, redactor),
+            failure,
+            retries,
+            idempotent=idempotent,
+            method=method,
+            path=path,
+        )
 
-    async def _send(
+    def _answer(
         self,
         method: str,
         path: str,
-        url: URL,
-        data: bytes | None,
-        timeout: aiohttp.ClientTimeout,
+        status: int,
+        response_headers: CIMultiDictProxy[str],
+        raw: bytes,
+        too_large: bool,
         redactor: Redactor,
-        exchange: Exchange | None = None,
+        exchange: Exchange | None,
     ) -> Any:
-        session = await self._get_session()
-        headers = self._headers if data is None else self._json_headers
-        try:
-            async with session.request(
-                method,
-                url,
-                data=data,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-                proxy=self._proxy,
-                ssl=self._ssl,
-            ) as response:
-                status = response.status
-                response_headers = response.headers
-                if reads_whole(response, self._max_response_bytes):
-                    raw, too_large = await response.read(), False  # no coroutine of ours
-                else:
-                    raw, too_large = await read_capped(response, self._max_response_bytes)
-        except _NOT_CONNECTED as exc:
-            scrub_exception(exc, redactor)
-            if isinstance(exc, asyncio.TimeoutError):
-                raise APITimeoutError(
-                    f"Timed out connecting for {method} {path}.",
-                    method=method,
-                    path=path,
-                    connected=False,
-                ) from exc
-            raise APIConnectionError(
-                redactor.text(f"Could not connect for {method} {path}: {exc}"),
-                method=method,
-                path=path,
-                connected=False,
-            ) from exc
-        except asyncio.TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
-            scrub_exception(exc, redactor)
-            raise APITimeoutError(
-                f"{method} {path} timed out after {timeout.total}s.", method=method, path=path
-            ) from exc
-        except aiohttp.ClientError as exc:
-            scrub_exception(exc, redactor)
-            raise APIConnectionError(
-                redactor.text(
-                    f"Connection error during {method} {path}: {type(exc).__name__}: {exc}"
-                ),
-                method=method,
-                path=path,
-            ) from exc
+        """The decoded JSON body of a 2xx answer; the error to raise for any other."""
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s -> %d", method, path, status)
         if 200 <= status < 300:
@@ -355,6 +362,26 @@ class Transport:
         if cls is RateLimitError:
             return RateLimitError(message, retry_after=parse_retry_after(headers), **kwargs)
         return cls(message, **kwargs)
+
+
+def _not_connected_error(
+    exc: BaseException, method: str, path: str, redactor: Redactor
+) -> APIConnectionError:
+    """The error of a request that never reached the server (raise it ``from exc``)."""
+    scrub_exception(exc, redactor)
+    if isinstance(exc, asyncio.TimeoutError):
+        return APITimeoutError(
+            f"Timed out connecting for {method} {path}.",
+            method=method,
+            path=path,
+            connected=False,
+        )
+    return APIConnectionError(
+        redactor.text(f"Could not connect for {method} {path}: {exc}"),
+        method=method,
+        path=path,
+        connected=False,
+    )
 
 
 def _decode_json(raw: bytes) -> Any:

@@ -217,6 +217,18 @@ def _fraction_as_micros(match: re.Match[str]) -> str:
 
 def parse_datetime(value: str) -> datetime:
     """Parse an ISO 8601 timestamp into an aware datetime (UTC when it names no zone)."""
+    if sys.version_info >= (3, 11):
+        # From 3.11 on, fromisoformat takes "Z" and fractions of any length itself, so most
+        # timestamps need no rewriting; what it refuses (a lowercase "z") goes the long way.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return _parse_rewritten(value)
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+    return _parse_rewritten(value)
+
+
+def _parse_rewritten(value: str) -> datetime:
     if value.endswith(("Z", "z")):
         # Python 3.10's fromisoformat does not accept "Z".
         value = value[:-1] + "+00:00"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import timedelta, timezone
 
 import attrs
 import pytest
@@ -57,22 +57,82 @@ def test_datetimes_are_aware_utc_even_with_z_or_no_zone() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "micros"),
+    ("text", "micros", "offset_minutes"),
     [
-        ("2030-01-01T00:00:00.5+00:00", 500000),
-        ("2030-01-01T00:00:00.12Z", 120000),
-        ("2030-01-01T00:00:00.363244+00:00", 363244),
-        ("2030-01-01T00:00:00.1234567Z", 123456),
-        ("2030-01-01T00:00:00Z", 0),
+        ("2030-01-01T00:00:00.5+00:00", 500000, 0),
+        ("2030-01-01T00:00:00.12Z", 120000, 0),
+        ("2030-01-01T00:00:00.363244+00:00", 363244, 0),
+        ("2030-01-01T00:00:00.1234567Z", 123456, 0),
+        ("2030-01-01T00:00:00Z", 0, 0),
+        ("2030-01-01T00:00:00z", 0, 0),
+        ("2030-01-01T00:00:00", 0, 0),
+        ("2030-01-01T00:00:00.1Z", 100000, 0),
+        ("2030-01-01T00:00:00.123Z", 123000, 0),
+        ("2030-01-01T00:00:00.1234z", 123400, 0),
+        ("2030-01-01T00:00:00.12345Z", 123450, 0),
+        ("2030-01-01T00:00:00.123456Z", 123456, 0),
+        ("2030-01-01T00:00:00.12345678Z", 123456, 0),
+        ("2030-01-01T00:00:00.123456789Z", 123456, 0),
+        ("2030-01-01T00:00:00.9-05:30", 900000, -330),
+        ("2030-01-01T00:00:00.98765+02:00", 987650, 120),
+        ("2030-01-01T00:00:00.987654321+02:00", 987654, 120),
     ],
 )
-def test_fractions_of_any_length_parse_on_every_python(text: str, micros: int) -> None:
-    """1 to 7 fraction digits parse alike (Python 3.10's fromisoformat takes only 3 or 6)."""
+def test_fractions_of_any_length_parse_on_every_python(
+    text: str, micros: int, offset_minutes: int
+) -> None:
+    """1 to 9 fraction digits with 'Z', 'z', an offset or no zone parse alike on every Python
+    (3.10's fromisoformat takes only 3 or 6 digits and no 'Z'; 3.11+ reads most itself)."""
     from modelgates_async.models import parse_datetime
 
     parsed = parse_datetime(text)
     assert parsed.microsecond == micros
-    assert parsed.utcoffset() is not None
+    assert parsed.utcoffset() == timedelta(minutes=offset_minutes)
+    key = structure(key_record(created_at=text, last_used_at=text), APIKey)
+    assert key.created_at == key.last_used_at == parsed
+
+
+@pytest.mark.parametrize("text", ["nope", "2030-13-01T00:00:00Z", "2030-01-01T25:00:00", ""])
+def test_bad_timestamps_are_refused_naming_the_field(text: str) -> None:
+    """A string that is no timestamp fails in required and optional fields, by name."""
+    for field in ("created_at", "last_used_at"):
+        with pytest.raises(APIResponseValidationError) as info:
+            structure(key_record(**{field: text}), APIKey, path="$.data")
+        assert info.value.errors[0].startswith(f"$.data.{field}:")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("limit", "1.5"),
+        ("limit", True),
+        ("limit_remaining", [1]),
+        ("limit_reset", 1),
+        ("limit_reset", "hourly"),
+        ("updated_at", 1700000000),
+        ("expires_at", {}),
+        ("creator_user_id", 7),
+        ("external_user", False),
+        ("name", None),
+        ("disabled", "false"),
+        ("disabled", 0),
+        ("include_byok_in_limit", None),
+        ("usage", "0"),
+    ],
+)
+def test_wrong_types_are_refused_naming_the_field(field: str, value: object) -> None:
+    """Optional and required fields alike refuse a value of the wrong type (no coercion),
+    naming the field; null is refused where the field is not optional."""
+    with pytest.raises(APIResponseValidationError) as info:
+        structure(key_record(**{field: value}), APIKey, path="$.data")
+    assert info.value.errors[0].startswith(f"$.data.{field}:")
+
+
+def test_optional_fields_take_null_and_their_own_type() -> None:
+    """null stays None; an integer in an optional number field becomes a float."""
+    key = structure(key_record(limit=7, limit_remaining=None, creator_user_id="u1"), APIKey)
+    assert (key.limit, key.limit_remaining, key.creator_user_id) == (7.0, None, "u1")
+    assert type(key.limit) is float
 
 
 def test_limit_reset_is_an_enum_that_compares_to_strings() -> None:

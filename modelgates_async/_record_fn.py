@@ -1,0 +1,97 @@
+"""Structure functions for attrs records, generated for the fast configuration of the converter.
+
+cattrs' generated function calls a hook for every field (two calls for ``X | None``): at the
+23 fields of an ``APIKey`` that is most of what building one costs. These functions test a
+field of a plain type (``str``, ``float``, ``int``, ``bool``, or one of those ``| None``)
+inline: a value of exactly that type is what its hook returns unchanged, so it is kept as it
+is; any other value goes to the hook, which converts it (an ``int`` where a ``float`` is
+expected) or raises. Every other field calls its hook, as cattrs' function does. A missing
+required field raises ``KeyError``; fields the record does not know are never read.
+
+The detailed configuration (cattrs' own functions, the same hooks) explains a failure, so
+both must accept exactly the same input; ``tests/unit/test_record_fn.py`` pins that.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+__all__ = ["Hook", "make_record_fn", "record_fn_factory"]
+
+Hook = Callable[[Any, Any], Any]
+_PLAIN = (str, float, int, bool)
+_UNIONS = (typing.Union, types.UnionType)
+
+
+def optional_of(kind: Any) -> Any:
+    """``X`` for ``X | None`` (or ``Optional[X]``), else None."""
+    args: tuple[Any, ...] = getattr(kind, "__args__", ())
+    if len(args) == 2 and type(None) in args and typing.get_origin(kind) in _UNIONS:
+        first, second = args
+        return first if second is type(None) else second
+    return None
+
+
+def make_record_fn(cls: type, hook_for: Callable[[Any], Hook]) -> Hook:
+    """The structure function of the attrs class ``cls``: ``fn(mapping, cls) -> record``.
+
+    ``hook_for(type)`` gives the hook of a field's type (of ``X`` for ``X | None``).
+    """
+    attrs.resolve_types(cls)
+    env: dict[str, Any] = {"__cl": cls}
+    lines = ["def structure(o, _=None):"]
+    required: list[str] = []
+    optional_lines = ["  res = {}"]
+    for index, field in enumerate(attrs.fields(cls)):
+        if not field.init or field.kw_only:
+            raise TypeError(f"{cls.__name__}.{field.name}: only plain init fields are supported")
+        inner = optional_of(field.type)
+        kind = field.type if inner is None else inner
+        hook, kind_name = f"h{index}", f"t{index}"
+        env[hook], env[kind_name] = hook_for(kind), kind
+        value = f"v{index}"
+        checks = []
+        if kind in _PLAIN:
+            exact = f"type({value}) is not {kind_name}"
+            test = exact if inner is None else f"{value} is not None and {exact}"
+            checks = [f"if {test}:", f"  {value} = {hook}({value}, {kind_name})"]
+        elif inner is None:
+            checks = [f"{value} = {hook}({value}, {kind_name})"]
+        else:
+            checks = [f"if {value} is not None:", f"  {value} = {hook}({value}, {kind_name})"]
+        if field.default is attrs.NOTHING:
+            lines.append(f"  {value} = o[{field.name!r}]")
+            lines.extend(f"  {check}" for check in checks)
+            required.append(value)
+        else:
+            optional_lines.append(f"  if {field.name!r} in o:")
+            optional_lines.append(f"    {value} = o[{field.name!r}]")
+            optional_lines.extend(f"    {check}" for check in checks)
+            optional_lines.append(f"    res[{field.alias!r}] = {value}")
+    lines.extend(optional_lines)
+    lines.append(f"  return __cl({', '.join([*required, '**res'])})")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<record structure {cls.__qualname__}>", "exec"), env)
+    function: Hook = env["structure"]
+    return function
+
+
+def record_fn_factory(hooks: Mapping[Any, Hook], fallback: Hook) -> Callable[[type], Hook]:
+    """A cattrs hook factory for attrs classes: the structure function of each, with
+    ``hooks`` for the field types they name, nested records generated alike, and
+    ``fallback(value, type)`` (the converter's ``structure``) for any other type."""
+
+    def hook_for(kind: Any) -> Hook:
+        hook = hooks.get(kind)
+        if hook is not None:
+            return hook
+        if attrs.has(kind):
+            return make_record_fn(kind, hook_for)
+        return fallback
+
+    return lambda cls: make_record_fn(cls, hook_for)
