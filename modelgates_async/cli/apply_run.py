@@ -32,6 +32,7 @@ from typing import IO, Any
 import attrs
 
 from modelgates_async._client import AsyncModelGates
+from modelgates_async.cli.durable import replace_atomically
 from modelgates_async.cli.fleet_file import DesiredKey
 from modelgates_async.cli.plan_model import Plan
 from modelgates_async.errors import APIStatusError
@@ -91,20 +92,7 @@ class Pending:
                 for spec, line, off in zip(self.specs, self.lines, self.disabled, strict=True)
             ],
         }
-        temporary = path.with_name(path.name + ".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)  # it lists what is being made: for the owner only
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-        with contextlib.suppress(OSError):  # make the rename durable too
-            directory = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+        replace_atomically(path, json.dumps(data))
 
     @classmethod
     def load(cls, path: Path) -> Pending | None:
