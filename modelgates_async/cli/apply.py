@@ -16,14 +16,15 @@ from typing import Any
 
 import click
 
-from modelgates_async._bulk import DEFAULT_CONCURRENCY
 from modelgates_async._client import AsyncModelGates
 from modelgates_async.cli.app import (
     APIFailure,
     common_options,
+    concurrency_option,
     explain,
     redis_option,
     run,
+    secrets_out_option,
     settings,
 )
 from modelgates_async.cli.apply_run import (
@@ -65,19 +66,11 @@ def _confirm() -> bool:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @prune_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Secrets file new keys' secrets are appended to, mode 0600 "
-    "(default: FILE's name + .secrets.jsonl).",
+@secrets_out_option(
+    "Secrets file new keys' secrets are appended to, mode 0600 "
+    "(default: FILE's name + .secrets.jsonl)."
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CONCURRENCY,
-    show_default=True,
-    help="Calls in flight at once (429s slow them down on their own).",
-)
+@concurrency_option("Calls")
 @click.option("--show-secrets", is_flag=True, help="Also print new keys' secrets.")
 @redis_option
 @common_options
