@@ -24,6 +24,7 @@ from modelgates_async import (
     RetryConfig,
 )
 from modelgates_async._tracing import use_tracer_provider
+from tests.hardening.helpers import NO_RETRIES
 from tests.hardening.secrets import (
     CLIENT_KEY,
     ECHO,
@@ -32,9 +33,8 @@ from tests.hardening.secrets import (
     exception_texts,
     leaks,
 )
-from tests.helpers import mocked_aiohttp
+from tests.helpers import mocked_aiohttp, serving
 
-NO_RETRIES = RetryConfig.disabled()
 CAP = 64 * 1024
 
 
@@ -73,14 +73,8 @@ async def big() -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/api/v1/big", endless)
     app.router.add_get("/api/v1/small", small)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as base_url:
+        yield base_url
 
 
 def span_texts(exporter: InMemorySpanExporter) -> list[str]:
