@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from modelgates_async import (
@@ -23,7 +21,6 @@ from modelgates_async import (
     ResponseEvent,
     RetryConfig,
 )
-from modelgates_async._tracing import use_tracer_provider
 from tests.hardening.helpers import NO_RETRIES
 from tests.hardening.secrets import (
     CLIENT_KEY,
@@ -34,6 +31,7 @@ from tests.hardening.secrets import (
     leaks,
 )
 from tests.helpers import mocked_aiohttp, serving
+from tests.observability.helpers import traced_in_memory
 
 CAP = 64 * 1024
 
@@ -41,15 +39,8 @@ CAP = 64 * 1024
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
     """This SDK traced into an in-memory exporter for the test (the global provider untouched)."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    use_tracer_provider(provider)
-    try:
+    with traced_in_memory() as exporter:
         yield exporter
-    finally:
-        use_tracer_provider(None)
-        provider.shutdown()
 
 
 @pytest.fixture
