@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from modelgates_async import AsyncModelGates, KeySpec, read_journal
+from modelgates_async import AsyncModelGates, BulkResult, CreatedKey, KeySpec, read_journal
 from modelgates_async.server import LocalServer
 
 HELD = 8
@@ -80,3 +80,11 @@ async def leave_creates_unanswered(
     process.send_signal(signal.SIGSTOP)
     done = sum(entry.state == "done" for entry in read_journal(journal))
     await eventually(lambda: server.state.store.count() >= done + HELD)
+
+
+async def assert_created_are_on_server(
+    client: AsyncModelGates, result: BulkResult[CreatedKey]
+) -> None:
+    """The keys a bulk result says it created are exactly the keys on the server."""
+    on_server = await keys_on_server(client)
+    assert {created.data.hash for created in result.values} == set(on_server)
