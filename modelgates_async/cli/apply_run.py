@@ -32,7 +32,7 @@ from typing import IO, Any
 import attrs
 
 from modelgates_async._client import AsyncModelGates
-from modelgates_async.cli.durable import replace_atomically
+from modelgates_async.cli.durable import append_line, replace_atomically, secret_line
 from modelgates_async.cli.fleet_file import DesiredKey
 from modelgates_async.cli.plan_model import Plan
 from modelgates_async.errors import APIStatusError
@@ -149,10 +149,7 @@ class SecretsAppender:
         handle = self._open()
         if created.data.hash in self._known:
             return
-        record = {**extra, "name": created.data.name, "hash": created.data.hash}
-        handle.write(json.dumps({**record, "key": created.key}) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+        append_line(handle, secret_line(created, **extra))
         self._known.add(created.data.hash)
         self.written += 1
 

@@ -1,12 +1,18 @@
-"""Writing a whole file durably, for its owner only (imports no click: apply_run uses it)."""
+"""Files the CLI writes for their owner only (mode 0600), durably: a whole file replaced
+atomically, lines appended and fsynced one by one, and the one format of a secrets file's
+line. Imports no click (``apply_run`` uses it)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
+from typing import IO, Any
 
-__all__ = ["replace_atomically"]
+from modelgates_async.models import CreatedKey
+
+__all__ = ["append_line", "replace_atomically", "secret_line"]
 
 
 def replace_atomically(path: Path, text: str) -> None:
@@ -32,3 +38,17 @@ def replace_atomically(path: Path, text: str) -> None:
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+def append_line(handle: IO[str], line: str) -> None:
+    """Append ``line`` and make it durable (flush and fsync) before returning."""
+    handle.write(line + "\n")
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def secret_line(created: CreatedKey, **extra: Any) -> str:
+    """One JSON line of a secrets file: ``extra``, then the key's name, hash and secret."""
+    return json.dumps(
+        {**extra, "name": created.data.name, "hash": created.data.hash, "key": created.key}
+    )
