@@ -32,7 +32,8 @@ from typing import IO, Any
 import attrs
 
 from modelgates_async._client import AsyncModelGates
-from modelgates_async.cli.durable import append_line, replace_atomically, secret_line
+from modelgates_async._files import replace_atomically
+from modelgates_async.cli.durable import append_line, secret_line
 from modelgates_async.cli.fleet_file import DesiredKey
 from modelgates_async.cli.plan_model import Plan
 from modelgates_async.errors import APIStatusError

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import click
 
+from modelgates_async._files import replace_atomically
 from modelgates_async._journal_format import JournalEntry, read_journal
-from modelgates_async.cli.durable import replace_atomically
 from modelgates_async.cli.specfile import Row
 from modelgates_async.errors import JournalError, JournalMismatchError
 
