@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks.seed import MANAGEMENT_KEY
+from benchmarks.server import BenchServer
 from modelgates_async import AsyncModelGates
 from modelgates_async.cli.apply_run import (
     ApplyOutcome,
@@ -42,31 +39,6 @@ from modelgates_async.cli.plan import workspaces
 from modelgates_async.cli.plan_model import Plan, make_plan
 
 __all__ = ["main", "plan_timings"]
-
-
-@contextlib.contextmanager
-def local_server(seed: int, rate_limit: float | None = None) -> Iterator[str]:
-    """A fresh ``benchmarks.serve`` process; yields its base URL, stops it afterwards."""
-    command = [sys.executable, "-m", "benchmarks.serve", "--seed", str(seed)]
-    if rate_limit is not None:
-        command += ["--rate-limit", str(rate_limit)]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith("READY "):
-            raise RuntimeError(f"the server did not start: {line!r}")
-        yield line.split()[1]
-    finally:
-        if process.stdin is not None:
-            process.stdin.close()  # the server stops when its stdin closes
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 def write_files(directory: Path, keys: int) -> tuple[Path, Path]:
@@ -158,8 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     directory = Path(tempfile.mkdtemp(prefix="fleet-bench-"))
     try:
         yaml_file, jsonl_file = write_files(directory, args.keys)
-        with local_server(args.keys) as base_url:
-            t = asyncio.run(plan_timings(base_url, yaml_file, jsonl_file))
+        with BenchServer(seed=args.keys) as server:
+            t = asyncio.run(plan_timings(server.base_url, yaml_file, jsonl_file))
         total = t["read_yaml"] + t["list"] + t["diff"]
         print(
             f"plan: {args.keys} desired keys vs {t['live']:.0f} live "
@@ -171,8 +143,10 @@ def main(argv: list[str] | None = None) -> None:
             f"  listing dominates: {'yes' if t['list'] > t['read_yaml'] + t['diff'] else 'NO'}",
             flush=True,
         )
-        with local_server(args.changes, args.rate_limit) as base_url:
-            rate, _ = asyncio.run(apply_rate(base_url, directory, args.changes, args.concurrency))
+        with BenchServer(seed=args.changes, rate_limit=args.rate_limit) as server:
+            rate, _ = asyncio.run(
+                apply_rate(server.base_url, directory, args.changes, args.concurrency)
+            )
         print(
             f"apply: {args.changes} changes ({args.changes // 2} updates, "
             f"{args.changes - args.changes // 2} creates with a journal), concurrency "

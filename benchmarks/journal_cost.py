@@ -17,49 +17,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 
 from benchmarks.seed import MANAGEMENT_KEY
+from benchmarks.server import BenchServer
 from modelgates_async import AsyncModelGates, KeySpec
 
 __all__ = ["main", "measure"]
 
 TARGET = 0.15
-
-
-@contextlib.contextmanager
-def local_server() -> Iterator[str]:
-    """A fresh ``benchmarks.serve`` process; yields its base URL, stops it afterwards."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith("READY "):
-            raise RuntimeError(f"the server did not start: {line!r}")
-        yield line.split()[1]
-    finally:
-        if process.stdin is not None:
-            process.stdin.close()  # the server stops when its stdin closes
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 async def measure(
@@ -93,14 +63,14 @@ def main(argv: list[str] | None = None) -> None:
     ratios: list[float] = []
     try:
         for round_number in range(args.rounds):
-            with local_server() as base_url:
+            with BenchServer() as server:
                 order = [False, True] if round_number % 2 == 0 else [True, False]
                 for use_journal in order:
                     path = os.path.join(directory, f"round-{round_number}.journal")
                     runs[use_journal].append(
                         asyncio.run(
                             measure(
-                                base_url,
+                                server.base_url,
                                 args.keys,
                                 args.concurrency,
                                 path if use_journal else None,

@@ -13,6 +13,8 @@ import subprocess
 import time
 from types import TracebackType
 
+from benchmarks.server import wait_or_kill
+
 __all__ = ["RedisServer", "free_port", "redis_binary"]
 
 
@@ -88,11 +90,7 @@ class RedisServer:
         if process is None:
             return
         process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        wait_or_kill(process, 5)
 
     def __enter__(self) -> RedisServer:
         return self.start()

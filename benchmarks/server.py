@@ -6,10 +6,11 @@ import os
 import subprocess
 import sys
 from types import TracebackType
+from typing import Any
 
 from benchmarks.seed import child_env
 
-__all__ = ["BenchServer", "process_cpu_seconds", "split_cpus"]
+__all__ = ["BenchServer", "process_cpu_seconds", "split_cpus", "wait_or_kill"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -36,6 +37,15 @@ def split_cpus() -> tuple[list[int], list[int]] | None:
         return None
     cpus = sorted(os.sched_getaffinity(0))
     return (cpus[:1], cpus[1:]) if len(cpus) >= 2 else None
+
+
+def wait_or_kill(process: subprocess.Popen[Any], timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for a process asked to stop, then kill it."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class BenchServer:
@@ -89,12 +99,10 @@ class BenchServer:
         if process is None:
             return
         assert process.stdin is not None
+        assert process.stdout is not None
         process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        wait_or_kill(process, 10)
+        process.stdout.close()
 
     def __enter__(self) -> BenchServer:
         return self.start()

@@ -13,7 +13,6 @@ The fsync runs in a worker thread, so the event loop keeps sending meanwhile.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import stat
@@ -21,6 +20,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from modelgates_async._files import fsync_directory
 from modelgates_async._journal_format import (
     JOURNAL_KIND,
     JOURNAL_VERSION,
@@ -53,16 +53,6 @@ logger = logging.getLogger("modelgates_async")
 
 COMMIT_WINDOW = 0.01
 """Seconds a write nobody waits for urgently may wait for others to share its fsync."""
-
-
-def _fsync_directory(path: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    with contextlib.suppress(OSError):  # not every platform can open a directory
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _write_durably(fd: int, data: bytes) -> None:
@@ -153,7 +143,7 @@ class Journal:
             os.ftruncate(fd, 0)
             header = {"journal": JOURNAL_KIND, "v": JOURNAL_VERSION, "specs": specs}
             _write_durably(fd, encode(header))
-            _fsync_directory(name)
+            fsync_directory(name)
             entries = [JournalEntry(i) for i in range(len(specs))]
             return cls(name, fd, Contents(specs, entries, set(), 0))
         _check_same_specs(name, contents.specs, specs)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from multidict import CIMultiDict
@@ -21,6 +21,7 @@ from multidict import CIMultiDict
 __all__ = [
     "MASK",
     "REDACTOR",
+    "RedactingFilter",
     "Redactor",
     "install_log_filter",
     "looks_like_secret",
@@ -160,8 +161,13 @@ def _scrubbed_attribute(value: Any, redactor: Redactor) -> Any:
     return value
 
 
-class _RedactingFilter(logging.Filter):
-    """Formats a record (and its traceback) now, so that the text goes through redaction."""
+class RedactingFilter(logging.Filter):
+    """Formats a record (and its traceback) now, so that the whole text goes through
+    ``redact`` (the local server uses it too, with its own rule)."""
+
+    def __init__(self, redact: Callable[[str], str]) -> None:
+        super().__init__()
+        self._redact = redact
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -169,12 +175,12 @@ class _RedactingFilter(logging.Filter):
             message += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
             record.exc_info = None
             record.exc_text = None
-        record.msg = REDACTOR.text(message)
+        record.msg = self._redact(message)
         record.args = None
         return True
 
 
-_FILTER = _RedactingFilter()
+_FILTER = RedactingFilter(REDACTOR.text)
 
 
 def install_log_filter(logger: logging.Logger) -> None:

@@ -6,6 +6,7 @@
   ``current_key_record()``, ``mocked_aiohttp()``, ``sent()``, ``sent_json()``,
   ``connector_error()``.
 - The local server: ``names_on_server()``.
+- ``serving()``: an aiohttp app of a test's own on 127.0.0.1, in the test's loop.
 - ``ThreadedServer``: an aiohttp app of a test's own, served from a thread (for sync code).
 - The sync facade and its generator: ``ROOT``, ``load_generator()``, ``ctrl_c_once()``.
 """
@@ -21,8 +22,8 @@ import sys
 import threading
 import types
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -204,6 +205,22 @@ def ctrl_c_once(entered: threading.Event) -> Iterator[None]:
     finally:
         helper.join()
         signal.signal(signal.SIGINT, previous)
+
+
+# --- a server of a test's own -------------------------------------------------------------
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """``app`` on 127.0.0.1 (a free port) in the running loop; yields its ``/api/v1`` URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1"
+    finally:
+        await runner.cleanup()
 
 
 # --- a server of a test's own, for code that runs its own event loop ----------------------

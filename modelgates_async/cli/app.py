@@ -29,11 +29,13 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import attrs
 import click
 
+from modelgates_async._bulk import DEFAULT_CONCURRENCY
 from modelgates_async._client import API_KEY_ENV, BASE_URL_ENV, AsyncModelGates
 from modelgates_async.cli.config import Profile, load_profile
 from modelgates_async.cli.shared_limit import REDIS_URL_ENV, shared_limiter
@@ -60,10 +62,12 @@ __all__ = [
     "Settings",
     "cli",
     "common_options",
+    "concurrency_option",
     "explain",
     "make_client",
     "redis_option",
     "run",
+    "secrets_out_option",
     "settings",
 ]
 
@@ -169,6 +173,23 @@ def redis_option(function: F) -> F:
         f"redis://host:6379/0 (default: ${REDIS_URL_ENV}, else the profile's redis_url; "
         "needs the redis extra).",
     )(function)
+
+
+def concurrency_option(what: str) -> Callable[[F], F]:
+    """``--concurrency N`` (at least 1, default ``DEFAULT_CONCURRENCY``) of a bulk command;
+    ``what`` names the calls that are in flight."""
+    return click.option(
+        "--concurrency",
+        type=click.IntRange(min=1),
+        default=DEFAULT_CONCURRENCY,
+        show_default=True,
+        help=f"{what} in flight at once (429s slow them down on their own).",
+    )
+
+
+def secrets_out_option(text: str) -> Callable[[F], F]:
+    """``--out PATH``: where a command that creates keys writes their secrets."""
+    return click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help=text)
 
 
 def settings() -> Settings:

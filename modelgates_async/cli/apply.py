@@ -11,24 +11,28 @@ the account already matches, it says "No changes." and exits 0.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.progress import Progress
 
-from modelgates_async._bulk import DEFAULT_CONCURRENCY
 from modelgates_async._client import AsyncModelGates
 from modelgates_async.cli.app import (
     APIFailure,
     common_options,
+    concurrency_option,
     explain,
     redis_option,
     run,
+    secrets_out_option,
     settings,
 )
 from modelgates_async.cli.apply_run import (
     ApplyOutcome,
     ApplyPaths,
+    Pending,
     SecretsAppender,
     apply_plan,
     finish_pending,
@@ -65,19 +69,11 @@ def _confirm() -> bool:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @prune_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Secrets file new keys' secrets are appended to, mode 0600 "
-    "(default: FILE's name + .secrets.jsonl).",
+@secrets_out_option(
+    "Secrets file new keys' secrets are appended to, mode 0600 "
+    "(default: FILE's name + .secrets.jsonl)."
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CONCURRENCY,
-    show_default=True,
-    help="Calls in flight at once (429s slow them down on their own).",
-)
+@concurrency_option("Calls")
 @click.option("--show-secrets", is_flag=True, help="Also print new keys' secrets.")
 @redis_option
 @common_options
@@ -124,24 +120,31 @@ def apply(
                 "Nothing was sent."
             ) from None
 
-        def step(count: int) -> None:
-            state.interrupted = interrupted()
+        async def carry_out(
+            mg: AsyncModelGates,
+            action: Callable[..., Awaitable[None]],
+            subject: Pending | Plan,
+            bar: Progress,
+            total: int,
+        ) -> None:
+            """Run ``finish_pending`` or ``apply_plan``, ``bar`` counting its changes."""
+            with bar:
+                task = bar.add_task("changes", total=total, failed=0)
+
+                def advance(count: int) -> None:
+                    bar.update(task, advance=count, failed=len(outcome.failures))
+                    state.interrupted = interrupted()
+
+                await action(
+                    mg, subject, paths, secrets, outcome,
+                    concurrency=concurrency, progress=advance,
+                )  # fmt: skip
 
         async def prepare(mg: AsyncModelGates) -> Plan:
             base_url[0] = mg.base_url
             if pending is not None:
                 bar = progress("finishing the interrupted apply", unit="keys")
-                with bar:
-                    task = bar.add_task("resume", total=len(pending.specs), failed=0)
-
-                    def advance(count: int) -> None:
-                        bar.update(task, advance=count, failed=len(outcome.failures))
-                        step(count)
-
-                    await finish_pending(
-                        mg, pending, paths, secrets, outcome,
-                        concurrency=concurrency, progress=advance,
-                    )  # fmt: skip
+                await carry_out(mg, finish_pending, pending, bar, len(pending.specs))
             return await build_plan(mg, desired, prune)
 
         def secrets_failed(exc: OSError) -> APIFailure:
@@ -174,21 +177,8 @@ def apply(
             total = len(plan.creates) + len(plan.updates) + len(plan.prunes)
             bar = progress("applying", unit="changes")
 
-            async def make(mg: AsyncModelGates) -> None:
-                with bar:
-                    task = bar.add_task("apply", total=total, failed=0)
-
-                    def advance(count: int) -> None:
-                        bar.update(task, advance=count, failed=len(outcome.failures))
-                        step(count)
-
-                    await apply_plan(
-                        mg, plan, paths, secrets, outcome,
-                        concurrency=concurrency, progress=advance,
-                    )  # fmt: skip
-
             try:
-                run(make)
+                run(lambda mg: carry_out(mg, apply_plan, plan, bar, total))
             except OSError as exc:
                 raise secrets_failed(exc) from None
     declined = not proceed and not plan.empty

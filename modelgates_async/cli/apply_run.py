@@ -32,6 +32,8 @@ from typing import IO, Any
 import attrs
 
 from modelgates_async._client import AsyncModelGates
+from modelgates_async._files import replace_atomically
+from modelgates_async.cli.durable import append_line, secret_line
 from modelgates_async.cli.fleet_file import DesiredKey
 from modelgates_async.cli.plan_model import Plan
 from modelgates_async.errors import APIStatusError
@@ -91,20 +93,7 @@ class Pending:
                 for spec, line, off in zip(self.specs, self.lines, self.disabled, strict=True)
             ],
         }
-        temporary = path.with_name(path.name + ".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)  # it lists what is being made: for the owner only
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-        with contextlib.suppress(OSError):  # make the rename durable too
-            directory = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+        replace_atomically(path, json.dumps(data))
 
     @classmethod
     def load(cls, path: Path) -> Pending | None:
@@ -161,10 +150,7 @@ class SecretsAppender:
         handle = self._open()
         if created.data.hash in self._known:
             return
-        record = {**extra, "name": created.data.name, "hash": created.data.hash}
-        handle.write(json.dumps({**record, "key": created.key}) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+        append_line(handle, secret_line(created, **extra))
         self._known.add(created.data.hash)
         self.written += 1
 

@@ -18,14 +18,15 @@ from typing import Any
 import click
 from rich.table import Table
 
-from modelgates_async._bulk import DEFAULT_CONCURRENCY
 from modelgates_async._client import AsyncModelGates
 from modelgates_async.cli.app import (
     APIFailure,
     common_options,
+    concurrency_option,
     explain,
     redis_option,
     run,
+    secrets_out_option,
     settings,
 )
 from modelgates_async.cli.bulk_journal import (
@@ -61,19 +62,11 @@ def default_secrets_path(source: Path) -> Path:
 
 @click.command("bulk-create")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The secrets file, mode 0600 (default: FILE's name + .secrets.jsonl); its journal "
-    "is OUT.journal until every line is done.",
+@secrets_out_option(
+    "The secrets file, mode 0600 (default: FILE's name + .secrets.jsonl); its journal "
+    "is OUT.journal until every line is done."
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CONCURRENCY,
-    show_default=True,
-    help="Creates in flight at once (429s slow them down on their own).",
-)
+@concurrency_option("Creates")
 @click.option("--show-secrets", is_flag=True, help="Also print the secrets on the terminal.")
 @redis_option
 @common_options

@@ -15,14 +15,13 @@ left nothing in doubt removes its journal too: there is nothing to resume.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
+from modelgates_async._files import replace_atomically
 from modelgates_async._journal_format import JournalEntry, read_journal
 from modelgates_async.cli.specfile import Row
 from modelgates_async.errors import JournalError, JournalMismatchError
@@ -118,29 +117,6 @@ def _secret_lines(rows: Sequence[Row], entries: Sequence[JournalEntry]) -> list[
     return lines
 
 
-def _replace_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(temporary, flags, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # whatever the umask says
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    with contextlib.suppress(OSError):  # not every platform can fsync a directory
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-
-
 def count_done(journal: Path) -> int:
     """How many lines the journal has done (0 when there is no readable journal)."""
     try:
@@ -159,7 +135,7 @@ def save_secrets(out: Path, journal: Path, rows: Sequence[Row]) -> list[JournalE
         return []  # never opened (refused before any request): nothing was made
     lines = _secret_lines(rows, entries)
     if lines:
-        _replace_atomically(out, "".join(lines))
+        replace_atomically(out, "".join(lines))
     states = {entry.state for entry in entries}
     if states <= {"done"} or states <= {"todo"}:
         # Every line done, or none sent without a recorded answer: nothing to resume.

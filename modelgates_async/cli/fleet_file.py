@@ -15,10 +15,7 @@ error (exit status 2).
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +32,7 @@ from modelgates_async._validation import (
     check_workspace_id,
 )
 from modelgates_async.cli.fleet_yaml import yaml_entries
+from modelgates_async.cli.line_files import NotUTF8Error, csv_table, jsonl_objects, read_utf8
 from modelgates_async.errors import InvalidRequestError
 
 __all__ = [
@@ -145,18 +143,11 @@ def _entry(line: int, raw: Mapping[str, Any], problems: list[str]) -> DesiredKey
 
 def _decode(path: Path) -> str:
     try:
-        raw = path.read_bytes()
+        return read_utf8(path)
     except OSError as exc:
         raise FleetFileError(path, [f"cannot read it: {exc.strerror or exc}"]) from None
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8) :]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise FleetFileError(
-            path, [f"line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8"]
-        ) from None
+    except NotUTF8Error as exc:
+        raise FleetFileError(path, [f"{exc}; save it as UTF-8"]) from None
 
 
 def _csv_cell(field: str, text: str) -> Any:
@@ -179,9 +170,8 @@ def _csv_cell(field: str, text: str) -> Any:
 
 
 def _csv_entries(text: str, problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = [name.strip() for name in next(reader, None) or []]
+        header, records = csv_table(text, problems)
     except csv.Error as exc:
         problems.append(f"line 1: {exc}")
         return []
@@ -196,44 +186,9 @@ def _csv_entries(text: str, problems: list[str]) -> list[tuple[int, dict[str, An
     if problems:
         return []
     entries: list[tuple[int, dict[str, Any]]] = []
-    finished = reader.line_num
-    while True:
-        start = finished + 1
-        try:
-            record = next(reader, None)
-        except csv.Error as exc:
-            problems.append(f"line {start}: {exc}")
-            return entries
-        finished = reader.line_num
-        if record is None:
-            return entries
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) > len(header):
-            problems.append(f"line {start}: {len(record)} cells, the header has {len(header)}")
-            continue
-        cells = {
-            field: _csv_cell(field, cell)
-            for field, cell in zip(header, record, strict=False)
-            if cell.strip()
-        }
-        entries.append((start, cells))
-
-
-def _jsonl_entries(text: str, problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
-    entries: list[tuple[int, dict[str, Any]]] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError as exc:
-            problems.append(f"line {number}: not JSON ({exc})")
-            continue
-        if not isinstance(value, dict):
-            problems.append(f"line {number}: not a JSON object")
-            continue
-        entries.append((number, value))
+    for start, record in records:
+        cells = zip(header, record, strict=False)  # missing trailing cells: not given
+        entries.append((start, {f: _csv_cell(f, cell) for f, cell in cells if cell.strip()}))
     return entries
 
 
@@ -262,7 +217,7 @@ def read_fleet(path: Path) -> list[DesiredKey]:
     elif suffix == ".csv":
         entries = _csv_entries(text, problems)
     else:
-        entries = _jsonl_entries(text, problems)
+        entries = list(jsonl_objects(text, problems))
     keys = [key for line, raw in entries if (key := _entry(line, raw, problems)) is not None]
     _duplicates(keys, problems)
     if problems:

@@ -11,7 +11,6 @@ run that created nothing leaves nothing behind.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +19,7 @@ from typing import IO, Any
 import click
 
 from modelgates_async.cli.app import APIFailure, settings
+from modelgates_async.cli.durable import append_line, secret_line
 from modelgates_async.cli.output import console, detail_table, print_json
 from modelgates_async.models import CreatedKey
 
@@ -56,9 +56,7 @@ class SecretsFile:
 
     def write(self, line: str) -> None:
         """Append one line and make it durable (flush and fsync) before returning."""
-        self._handle.write(line + "\n")
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        append_line(self._handle, line)
         self.written += 1
 
     def discard(self) -> None:
@@ -86,13 +84,6 @@ class SecretsFile:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def secret_line(created: CreatedKey, **extra: Any) -> str:
-    """One JSON line of a secrets file: ``extra``, then the key's name, hash and secret."""
-    return json.dumps(
-        {**extra, "name": created.data.name, "hash": created.data.hash, "key": created.key}
-    )
 
 
 def hand_over_secret(

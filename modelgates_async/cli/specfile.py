@@ -13,10 +13,7 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ import click
 
 from modelgates_async._bulk import KeySpec, spec_arguments
 from modelgates_async._validation import create_body
+from modelgates_async.cli.line_files import NotUTF8Error, csv_table, jsonl_objects, read_utf8
 from modelgates_async.errors import InvalidRequestError
 from modelgates_async.models import parse_datetime
 
@@ -96,18 +94,12 @@ def csv_spec(cells: Mapping[str, str]) -> KeySpec:
 
 def _text(path: Path) -> str:
     try:
-        raw = path.read_bytes()
+        return read_utf8(path)
     except OSError as exc:
         raise click.UsageError(f"Cannot read {path}: {exc.strerror or exc}") from None
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8) :]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
+    except NotUTF8Error as exc:
         raise click.UsageError(
-            f"{path} line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x}). "
-            "Save the file as UTF-8; nothing was created."
+            f"{path} {exc}. Save the file as UTF-8; nothing was created."
         ) from None
 
 
@@ -116,12 +108,10 @@ def _check(spec: KeySpec | Mapping[str, Any]) -> None:
 
 
 def _csv_rows(path: Path, text: str, problems: list[str]) -> list[Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = next(reader, None)
+        header, records = csv_table(text, problems)
     except csv.Error as exc:
         raise click.UsageError(f"{path} line 1: {exc}") from None
-    header = [name.strip() for name in header or []]
     unknown = [name for name in header if name not in SPEC_FIELDS]
     if "name" not in header or unknown:
         raise click.UsageError(
@@ -129,22 +119,7 @@ def _csv_rows(path: Path, text: str, problems: list[str]) -> list[Row]:
             f"{', '.join(SPEC_FIELDS)}" + (f" (unknown: {', '.join(unknown)})" if unknown else "")
         )
     rows: list[Row] = []
-    finished = reader.line_num
-    while True:
-        start = finished + 1
-        try:
-            record = next(reader, None)
-        except csv.Error as exc:
-            problems.append(f"line {start}: {exc}")
-            return rows  # the rest cannot be read reliably
-        finished = reader.line_num
-        if record is None:
-            return rows
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) > len(header):
-            problems.append(f"line {start}: {len(record)} cells, the header has {len(header)}")
-            continue
+    for start, record in records:
         cells = dict(zip(header, [*record, *[""] * (len(header) - len(record))], strict=True))
         try:
             spec = csv_spec(cells)
@@ -153,21 +128,12 @@ def _csv_rows(path: Path, text: str, problems: list[str]) -> list[Row]:
             problems.append(f"line {start}: {exc.message}")
             continue
         rows.append(Row(start, spec, cells["name"].strip()))
+    return rows
 
 
 def _jsonl_rows(text: str, problems: list[str]) -> list[Row]:
     rows: list[Row] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            spec = json.loads(line)
-        except ValueError as exc:
-            problems.append(f"line {number}: not JSON ({exc})")
-            continue
-        if not isinstance(spec, dict):
-            problems.append(f"line {number}: not a JSON object")
-            continue
+    for number, spec in jsonl_objects(text, problems):
         try:
             _check(spec)
         except InvalidRequestError as exc:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import traceback
+
+from modelgates_async._redact import RedactingFilter
 
 __all__ = ["install_redaction", "redact"]
 
@@ -29,20 +30,7 @@ def redact(text: str) -> str:
     return _PATTERNS[2].sub(r"\1[REDACTED]", text)
 
 
-class _RedactingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if record.exc_info:
-            # Format the traceback now, so that its text goes through redaction too.
-            message += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
-            record.exc_info = None
-            record.exc_text = None
-        record.msg = redact(message)
-        record.args = None
-        return True
-
-
-_FILTER = _RedactingFilter()
+_FILTER = RedactingFilter(redact)
 
 
 def install_redaction(management_key: str) -> None:

@@ -17,7 +17,6 @@ import socket
 import stat
 import sys
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,12 @@ import pytest
 from modelgates_async import AsyncModelGates, read_journal
 from modelgates_async.server import LocalServer
 from tests.cli.helpers import Invoke, all_keys
-from tests.journal.helpers import keys_on_server, secrets_authenticate
+from tests.journal.helpers import (
+    eventually,
+    keys_on_server,
+    leave_creates_unanswered,
+    secrets_authenticate,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -34,7 +38,6 @@ COUNT = 2000
 CONCURRENCY = "16"
 # (signal, keys on the server when it is sent): killed hard, interrupted, killed again.
 INTERRUPTIONS = [(signal.SIGKILL, 300), (signal.SIGINT, 800), (signal.SIGKILL, 1300)]
-HELD = 8  # creates the server holds, then answers to a stopped process, before a SIGKILL
 RETRY_NOW = {"Retry-After": "0"}
 
 
@@ -83,15 +86,6 @@ async def finish(process: Any) -> str:
     return str(stderr.decode())
 
 
-async def eventually(condition: Callable[[], bool]) -> None:
-    """Wait (bounded) until ``condition()`` holds: a state of another process."""
-    for _ in range(6000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the condition never held")
-
-
 async def until_keys(server: LocalServer, count: int) -> None:
     """Wait until the server holds ``count`` keys: the run is that far."""
     await eventually(lambda: server.state.store.count() >= count)
@@ -103,16 +97,6 @@ def inject_faults(server: LocalServer) -> None:
     server.inject_fault("/keys", method="POST", status=429, headers=RETRY_NOW, times=5)
     server.inject_fault("/keys", method="POST", drop=True, times=3)
     server.inject_fault("/keys", method="GET", status=503, headers=RETRY_NOW, times=1)
-
-
-async def leave_creates_unanswered(process: Any, server: LocalServer, journal: Path) -> None:
-    """Stop the process with creates in flight and let the server make their keys: once it
-    is killed, those keys' secrets are lost — orphans the next run must delete."""
-    server.inject_fault("/keys", method="POST", delay=1.0, times=HELD)
-    await eventually(lambda: not any(fault.delay for fault in server.state.faults.pending()))
-    process.send_signal(signal.SIGSTOP)
-    done = sum(entry.state == "done" for entry in read_journal(journal))
-    await eventually(lambda: server.state.store.count() >= done + HELD)
 
 
 async def run_until_done(server: LocalServer, directory: Path) -> str:

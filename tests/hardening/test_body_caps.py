@@ -8,7 +8,6 @@ import json
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from aiohttp import web
@@ -18,13 +17,12 @@ from modelgates_async import (
     AsyncModelGates,
     InternalServerError,
     InvalidRequestError,
-    RetryConfig,
 )
 from modelgates_async._body import DEFAULT_MAX_RESPONSE_BYTES
+from tests.hardening.helpers import KEY, get
+from tests.helpers import serving
 
-KEY = "mgmt-" + "0123abcd" * 6
 MiB = 1024 * 1024
-NO_RETRIES = RetryConfig.disabled()
 
 
 @pytest.fixture(scope="module")
@@ -82,21 +80,8 @@ async def hostile(gzip_bomb: bytes) -> AsyncIterator[str]:
     app.router.add_get("/api/v1/declared", declared_huge)
     app.router.add_get("/api/v1/endless", endless)
     app.router.add_get("/api/v1/exactly", exactly)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}/api/v1"
-    finally:
-        await runner.cleanup()
-
-
-async def get(base_url: str, path: str, **client: Any) -> Any:
-    """One GET through the client's transport (the endpoints' own path)."""
-    async with AsyncModelGates(KEY, base_url=base_url, retries=NO_RETRIES, **client) as mg:
-        return await mg._transport.request("GET", path, timeout=30, retries=NO_RETRIES)
+    async with serving(app) as base_url:
+        yield base_url
 
 
 async def test_gzip_bomb_stops_at_the_cap_with_bounded_memory(hostile: str) -> None:

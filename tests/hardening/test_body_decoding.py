@@ -6,15 +6,14 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from aiohttp import web
 
-from modelgates_async import APIResponseValidationError, AsyncModelGates, RetryConfig
+from modelgates_async import APIResponseValidationError
+from tests.hardening.helpers import get
+from tests.helpers import serving
 
-KEY = "mgmt-" + "0123abcd" * 6
-NO_RETRIES = RetryConfig.disabled()
 DOCUMENT = {"data": {"name": "caf\u00e9 \u2603", "n": 1}}
 
 
@@ -42,21 +41,8 @@ async def server() -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/api/v1/encoded", encoded)
     app.router.add_get("/api/v1/gzipped", gzipped)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}/api/v1"
-    finally:
-        await runner.cleanup()
-
-
-async def get(base_url: str, path: str) -> Any:
-    """One GET through the client's transport (the endpoints' own path)."""
-    async with AsyncModelGates(KEY, base_url=base_url, retries=NO_RETRIES) as mg:
-        return await mg._transport.request("GET", path, timeout=30, retries=NO_RETRIES)
+    async with serving(app) as base_url:
+        yield base_url
 
 
 @pytest.mark.parametrize("codec", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32"])

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from modelgates_async import (
@@ -23,7 +21,7 @@ from modelgates_async import (
     ResponseEvent,
     RetryConfig,
 )
-from modelgates_async._tracing import use_tracer_provider
+from tests.hardening.helpers import NO_RETRIES
 from tests.hardening.secrets import (
     CLIENT_KEY,
     ECHO,
@@ -32,24 +30,17 @@ from tests.hardening.secrets import (
     exception_texts,
     leaks,
 )
-from tests.helpers import mocked_aiohttp
+from tests.helpers import mocked_aiohttp, serving
+from tests.observability.helpers import traced_in_memory
 
-NO_RETRIES = RetryConfig.disabled()
 CAP = 64 * 1024
 
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
     """This SDK traced into an in-memory exporter for the test (the global provider untouched)."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    use_tracer_provider(provider)
-    try:
+    with traced_in_memory() as exporter:
         yield exporter
-    finally:
-        use_tracer_provider(None)
-        provider.shutdown()
 
 
 @pytest.fixture
@@ -73,14 +64,8 @@ async def big() -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/api/v1/big", endless)
     app.router.add_get("/api/v1/small", small)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as base_url:
+        yield base_url
 
 
 def span_texts(exporter: InMemorySpanExporter) -> list[str]:

@@ -19,7 +19,11 @@ from modelgates_async import (
 )
 from modelgates_async._bulk import collect, iter_bulk
 from modelgates_async.server import LocalServer
-from tests.journal.helpers import assert_journal_invariant, keys_on_server, spec_list
+from tests.journal.helpers import (
+    assert_created_are_on_server,
+    assert_journal_invariant,
+    spec_list,
+)
 
 COUNT = 60
 STOP_AT = 10
@@ -62,8 +66,7 @@ async def test_cancelling_create_many_keeps_every_secret_made(
     assert task.cancelled()
     result = caught.value.partial_result  # type: ignore[attr-defined]
     assert_every_input_accounted(result, COUNT)
-    on_server = await keys_on_server(async_modelgates_client)
-    assert {created.data.hash for created in result.values} == set(on_server)
+    await assert_created_are_on_server(async_modelgates_client, result)
 
 
 if sys.version_info >= (3, 11):  # mypy checks against 3.10, which lacks these names
@@ -89,8 +92,7 @@ if sys.version_info >= (3, 11):  # mypy checks against 3.10, which lacks these n
         current = asyncio.current_task()
         assert current is not None
         assert current.cancelling() == 0  # the timeout's cancellation was taken back
-        on_server = await keys_on_server(async_modelgates_client)
-        assert {created.data.hash for created in result.values} == set(on_server)
+        await assert_created_are_on_server(async_modelgates_client, result)
 
 
 async def test_wait_for_timeout_keeps_the_outcomes(
@@ -107,8 +109,7 @@ async def test_wait_for_timeout_keeps_the_outcomes(
     assert [item.index for item in result] == list(range(400))
     assert any(isinstance(item.error, NotStartedError) for item in result)
     modelgates_server.state.faults.clear()
-    on_server = await keys_on_server(async_modelgates_client)
-    assert {created.data.hash for created in result.values} == set(on_server)
+    await assert_created_are_on_server(async_modelgates_client, result)
 
 
 if sys.version_info >= (3, 11):  # mypy checks against 3.10, which lacks these names
@@ -149,8 +150,7 @@ if sys.version_info >= (3, 11):  # mypy checks against 3.10, which lacks these n
         assert len(seen) == 1
         result = partial_result_of(seen[0])
         assert result is not None
-        on_server = await keys_on_server(async_modelgates_client)
-        assert {created.data.hash for created in result.values} == set(on_server)
+        await assert_created_are_on_server(async_modelgates_client, result)
 
 
 Operation = Callable[[AsyncModelGates, list[str], Any], Awaitable[Any]]

@@ -22,7 +22,12 @@ from modelgates_async import _journal as journal_module
 from modelgates_async._journal import Journal, fingerprint
 from modelgates_async._resume import CLOCK_SKEW
 from modelgates_async.server import LocalServer
-from tests.journal.helpers import assert_journal_invariant, keys_on_server, spec_list
+from tests.journal.helpers import (
+    assert_created_are_on_server,
+    assert_journal_invariant,
+    keys_on_server,
+    spec_list,
+)
 
 SPECS = ["aaaa", "bbbb", "cccc"]
 
@@ -267,8 +272,7 @@ async def test_a_full_disk_still_gives_every_secret_to_the_caller(
     monkeypatch.setattr(journal_module, "_write_durably", full_disk_for_outcomes)
     result = await async_modelgates_client.api_keys.create_many(specs, journal=journal_path)
     assert result.ok
-    on_server = await keys_on_server(async_modelgates_client)
-    assert {created.data.hash for created in result.values} == set(on_server)
+    await assert_created_are_on_server(async_modelgates_client, result)
     assert "No space left on device" in caplog.text
     assert not any(created.key in caplog.text for created in result.values)
 

@@ -11,17 +11,18 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from modelgates_async import AsyncModelGates, read_journal
+from modelgates_async import AsyncModelGates
 from modelgates_async.server import LocalServer
 from tests.journal.helpers import (
+    HELD,
     assert_journal_invariant,
     keys_on_server,
+    leave_creates_unanswered,
     secrets_authenticate,
     spec_list,
 )
@@ -33,7 +34,6 @@ COUNT = 2500
 # (signal, progress count at which it is sent): killed hard, interrupted, killed again.
 INTERRUPTIONS = [(signal.SIGKILL, 300), (signal.SIGINT, 900), (signal.SIGKILL, 1500)]
 RETRY_NOW = {"Retry-After": "0"}
-HELD = 8  # creates the server holds, then answers to a stopped child, before each SIGKILL
 
 
 async def start(mode: str, server: LocalServer, count: int, journal: str = "") -> Any:
@@ -67,26 +67,6 @@ async def rest_of_output(process: Any) -> list[str]:
     output: bytes = await process.stdout.read()
     await process.wait()
     return output.decode().splitlines()
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    """Wait (bounded) until ``condition()`` holds: a state of another process."""
-    for _ in range(3000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the condition never held")
-
-
-async def leave_creates_unanswered(child: Any, server: LocalServer, journal: str) -> None:
-    """Stop the child with creates in flight, and let the server make their keys: once
-    it is killed, those keys' secrets are lost — orphans the resume must delete."""
-    server.inject_fault("/keys", method="POST", delay=1.0, times=HELD)
-    # Until the server holds all of them (the delay fault is used up):
-    await eventually(lambda: not any(fault.delay for fault in server.state.faults.pending()))
-    child.send_signal(signal.SIGSTOP)
-    done = sum(entry.state == "done" for entry in read_journal(journal))
-    await eventually(lambda: server.state.store.count() >= done + HELD)
 
 
 def orphans_deleted(journal: str) -> int:

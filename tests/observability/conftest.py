@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from modelgates_async import AsyncModelGates
-from modelgates_async._tracing import use_tracer_provider
 from modelgates_async.server import LocalServer
-from tests.observability.helpers import NO_WAIT, Recorder
+from tests.observability.helpers import NO_WAIT, Recorder, traced_in_memory
 
 
 @pytest.fixture
@@ -35,12 +32,5 @@ async def client(modelgates_server: LocalServer) -> AsyncIterator[AsyncModelGate
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
     """Trace this SDK into an in-memory exporter for the test (the global provider untouched)."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    use_tracer_provider(provider)
-    try:
+    with traced_in_memory() as exporter:
         yield exporter
-    finally:
-        use_tracer_provider(None)
-        provider.shutdown()

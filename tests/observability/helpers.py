@@ -1,12 +1,35 @@
-"""Helpers of the hook, span, raw-response and client-copy tests: a hook recorder, zero backoff."""
+"""Helpers of the hook, span, raw-response and client-copy tests: a hook recorder, zero
+backoff, an in-memory span exporter."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from modelgates_async import RetryConfig
+from modelgates_async._tracing import use_tracer_provider
 
 NO_WAIT = RetryConfig(initial_backoff=0.0, max_backoff=0.0, jitter=0.0)
+
+
+@contextmanager
+def traced_in_memory() -> Iterator[InMemorySpanExporter]:
+    """This SDK traced into an in-memory exporter for the block (the global provider
+    untouched)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    use_tracer_provider(provider)
+    try:
+        yield exporter
+    finally:
+        use_tracer_provider(None)
+        provider.shutdown()
 
 
 class Recorder:

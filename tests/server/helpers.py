@@ -1,12 +1,14 @@
-"""Helpers of the server's tests: the management key they use and a raw HTTP client."""
+"""Helpers of the server's tests: the management key they use, a raw HTTP client, and the
+cost counters of the paging tests."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 
-from modelgates_async.server import AsyncLocalServer
+from modelgates_async.server import AsyncLocalServer, KeyRecord, SQLiteStore
 
 MANAGEMENT_KEY = "sk-mg-v1-" + "ab" * 32
 
@@ -60,3 +62,25 @@ class Api:
         status, body, _ = await self.call("GET", f"/keys/{key_hash}")
         assert status == 200, body
         return body["data"]  # type: ignore[no-any-return]
+
+
+class CountingDict(dict[str, KeyRecord]):
+    """A dict that counts item reads."""
+
+    reads = 0
+
+    def __getitem__(self, key: str) -> KeyRecord:
+        self.reads += 1
+        return super().__getitem__(key)
+
+
+def sqlite_steps(store: SQLiteStore) -> Callable[[], int]:
+    """Count ``store``'s SQLite VM steps (in hundreds) from now; returns the counter."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0  # go on
+
+    store._db.set_progress_handler(count, 100)
+    return lambda: steps[0]

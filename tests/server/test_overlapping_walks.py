@@ -12,6 +12,7 @@ import pytest
 
 from modelgates_async.server import KeyRecord, MemoryStore, SQLiteStore, Store
 from modelgates_async.server.usage import to_micros
+from tests.server.helpers import CountingDict, sqlite_steps
 
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
 WORKSPACE = "00000000-0000-4000-8000-000000000000"
@@ -101,16 +102,6 @@ def seed(store: Store, count: int) -> None:
         store.insert(key(n, T0 + timedelta(microseconds=n)))
 
 
-class CountingDict(dict[str, KeyRecord]):
-    """A dict that counts item reads."""
-
-    reads = 0
-
-    def __getitem__(self, key: str) -> KeyRecord:
-        self.reads += 1
-        return super().__getitem__(key)
-
-
 def test_an_overlapping_memory_walk_costs_the_same_at_any_offset() -> None:
     """The memory store resumes an overlapping walk from the page before: the last page
     reads no more records than about two pages' worth, wherever it starts."""
@@ -128,13 +119,6 @@ def test_an_overlapping_sqlite_walk_costs_the_same_at_any_offset(tmp_path: Path)
     SQLite VM steps, the last page costs about what the second one does."""
     store = SQLiteStore(tmp_path / "walk.db")
     seed(store, 5000)
-    steps = [0]
-
-    def count() -> int:
-        steps[0] += 1
-        return 0
-
-    store._db.set_progress_handler(count, 100)
-    costs = walk_costs(store, lambda: steps[0], 5000)
+    costs = walk_costs(store, sqlite_steps(store), 5000)
     store.close()
     assert costs[-2] <= 1.5 * costs[1]

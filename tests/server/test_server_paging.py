@@ -13,6 +13,7 @@ import pytest
 
 from modelgates_async.server import KeyRecord, MemoryStore, SQLiteStore, Store
 from modelgates_async.server.usage import to_micros
+from tests.server.helpers import CountingDict, sqlite_steps
 
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
 WORKSPACES = ("00000000-0000-4000-8000-000000000000", "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f")
@@ -138,16 +139,6 @@ def seed_store(store: Store, count: int) -> None:
         )
 
 
-class CountingDict(dict[str, KeyRecord]):
-    """A dict that counts item reads."""
-
-    reads = 0
-
-    def __getitem__(self, key: str) -> KeyRecord:
-        self.reads += 1
-        return super().__getitem__(key)
-
-
 def walk_costs(store: Store, cost: Any, total: int) -> list[int]:
     """Walk every enabled, unexpired key 100 at a time; return the cost of each page."""
     costs = []
@@ -186,14 +177,7 @@ def test_an_sqlite_page_costs_the_same_at_any_offset(tmp_path: Path) -> None:
     the list order) instead of stepping over every earlier row: counted in SQLite VM steps."""
     store = SQLiteStore(tmp_path / "walk.db")
     seed_store(store, 5000)
-    steps = [0]
-
-    def count() -> int:
-        steps[0] += 1
-        return 0
-
-    store._db.set_progress_handler(count, 100)
-    costs = walk_costs(store, lambda: steps[0], 4500)
+    costs = walk_costs(store, sqlite_steps(store), 4500)
     store.close()
     assert costs[-2] <= 1.5 * costs[0]
 

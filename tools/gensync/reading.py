@@ -129,15 +129,23 @@ def is_ours(module_name: str) -> bool:
     )
 
 
-def resolve_class(module: Module, name: str) -> tuple[Module, ast.ClassDef]:
-    """The module and class node that ``name`` refers to inside ``module``."""
-    if name in module.classes:
-        return module, module.classes[name]
+def _imported(module: Module, name: str) -> tuple[Module, str] | None:
+    """The module of ours that ``module`` imports ``name`` from, and its name there."""
     if name in module.imports:
         statement = module.imports[name][0]
         match = re.fullmatch(r"from (\S+) import (\S+)(?: as \S+)?", statement)
         if match and is_ours(match.group(1)):
-            return resolve_class(load_module(match.group(1)), match.group(2))
+            return load_module(match.group(1)), match.group(2)
+    return None
+
+
+def resolve_class(module: Module, name: str) -> tuple[Module, ast.ClassDef]:
+    """The module and class node that ``name`` refers to inside ``module``."""
+    if name in module.classes:
+        return module, module.classes[name]
+    imported = _imported(module, name)
+    if imported is not None:
+        return resolve_class(*imported)
     raise GenerationError(f"cannot find class {name} from {module.name}")
 
 
@@ -147,9 +155,5 @@ def resolve_function(
     """The module and def that ``name`` refers to inside ``module``, if it is ours."""
     if name in module.functions:
         return module, module.functions[name]
-    if name in module.imports:
-        statement = module.imports[name][0]
-        match = re.fullmatch(r"from (\S+) import (\S+)(?: as \S+)?", statement)
-        if match and is_ours(match.group(1)):
-            return resolve_function(load_module(match.group(1)), match.group(2))
-    return None
+    imported = _imported(module, name)
+    return None if imported is None else resolve_function(*imported)
