@@ -26,6 +26,7 @@ __all__ = ["Hook", "make_record_fn", "record_fn_factory"]
 Hook = Callable[[Any, Any], Any]
 _PLAIN = (str, float, int, bool)
 _UNIONS = (typing.Union, types.UnionType)
+_MISSING = object()
 
 
 def optional_of(kind: Any) -> Any:
@@ -43,10 +44,9 @@ def make_record_fn(cls: type, hook_for: Callable[[Any], Hook]) -> Hook:
     ``hook_for(type)`` gives the hook of a field's type (of ``X`` for ``X | None``).
     """
     attrs.resolve_types(cls)
-    env: dict[str, Any] = {"__cl": cls}
+    env: dict[str, Any] = {"__cl": cls, "__missing": _MISSING}
     lines = ["def structure(o, _=None):"]
-    required: list[str] = []
-    optional_lines = ["  res = {}"]
+    values: list[str] = []
     for index, field in enumerate(attrs.fields(cls)):
         if not field.init or field.kw_only:
             raise TypeError(f"{cls.__name__}.{field.name}: only plain init fields are supported")
@@ -67,18 +67,31 @@ def make_record_fn(cls: type, hook_for: Callable[[Any], Hook]) -> Hook:
         if field.default is attrs.NOTHING:
             lines.append(f"  {value} = o[{field.name!r}]")
             lines.extend(f"  {check}" for check in checks)
-            required.append(value)
         else:
-            optional_lines.append(f"  if {field.name!r} in o:")
-            optional_lines.append(f"    {value} = o[{field.name!r}]")
-            optional_lines.extend(f"    {check}" for check in checks)
-            optional_lines.append(f"    res[{field.alias!r}] = {value}")
-    lines.extend(optional_lines)
-    lines.append(f"  return __cl({', '.join([*required, '**res'])})")
+            # Passed by position, default included: no dict of the optional fields, no **.
+            lines.append(f"  {value} = o.get({field.name!r}, __missing)")
+            lines.append(f"  if {value} is __missing:")
+            lines.append(f"    {value} = {_default_of(field, index, env)}")
+            lines.append("  else:")
+            lines.extend(f"    {check}" for check in checks)
+        values.append(value)
+    lines.append(f"  return __cl({', '.join(values)})")
     source = "\n".join(lines) + "\n"
     exec(compile(source, f"<record structure {cls.__qualname__}>", "exec"), env)
     function: Hook = env["structure"]
     return function
+
+
+def _default_of(field: attrs.Attribute[Any], index: int, env: dict[str, Any]) -> str:
+    """The expression of ``field``'s default in the generated function (names go in ``env``)."""
+    default: Any = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        if default.takes_self:
+            raise TypeError(f"{field.name}: a default that takes self is not supported")
+        env[f"f{index}"] = default.factory
+        return f"f{index}()"
+    env[f"d{index}"] = default
+    return f"d{index}"
 
 
 def record_fn_factory(hooks: Mapping[Any, Hook], fallback: Hook) -> Callable[[type], Hook]:
