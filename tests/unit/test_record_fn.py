@@ -149,3 +149,39 @@ def test_fields_the_generator_cannot_fill_are_refused_when_it_runs() -> None:
     for cls in (KeywordOnly, NotInInit):
         with pytest.raises(TypeError, match="only plain init fields"):
             make_record_fn(cls, lambda kind: lambda value, _: value)
+
+
+def test_missing_optional_fields_get_their_defaults_and_present_ones_their_checks() -> None:
+    """An absent field gets its default (a factory: per record); a present one is checked."""
+
+    @attrs.frozen
+    class WithDefaults:
+        name: str
+        note: str | None = None
+        tags: list[str] = attrs.Factory(list)
+
+    def hook_for(kind: Any) -> Any:
+        def refuse(value: Any, _: Any) -> Any:
+            raise TypeError(f"not a {kind}")
+
+        return refuse
+
+    structure = make_record_fn(WithDefaults, hook_for)
+    first, second = structure({"name": "a"}, WithDefaults), structure({"name": "b"}, WithDefaults)
+    assert (first.note, first.tags) == (None, [])
+    assert first.tags is not second.tags
+    assert structure({"name": "a", "note": "n"}, WithDefaults).note == "n"
+    with pytest.raises(TypeError):
+        structure({"name": "a", "note": 1}, WithDefaults)
+
+
+def test_a_default_that_takes_self_is_refused_when_the_generator_runs() -> None:
+    """A Factory(takes_self=True) default cannot be filled without the instance: refused."""
+
+    @attrs.frozen
+    class TakesSelf:
+        name: str
+        upper: str = attrs.Factory(lambda self: self.name.upper(), takes_self=True)
+
+    with pytest.raises(TypeError, match="takes self"):
+        make_record_fn(TakesSelf, lambda kind: lambda value, _: value)
