@@ -70,6 +70,7 @@ _NOT_CONNECTED: tuple[type[BaseException], ...] = (
 _NO_JSON = object()
 # json.dumps(body, separators=...) builds a JSONEncoder on every call; one made once is the same.
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+_DECODE = json.JSONDecoder().decode
 
 
 # The ClientTimeout of each total, made once (building one costs ~2 µs). Bounded: computed
@@ -401,8 +402,9 @@ def _not_connected_error(
 def _decode_json(raw: bytes) -> Any:
     """The decoded body, or ``_NO_JSON`` (a nesting too deep for json counts as not JSON)."""
     try:
-        # UTF-8, as servers send JSON: decoding it first skips json's encoding sniffing.
-        return json.loads(raw.decode())
+        # UTF-8, as servers send JSON: decoding it first skips json's encoding sniffing,
+        # and the decoder's own method skips json.loads' checks (a BOM fails either way).
+        return _DECODE(raw.decode())
     except (ValueError, RecursionError):
         pass
     try:
