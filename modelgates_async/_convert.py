@@ -12,8 +12,9 @@ naming the field.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -68,16 +69,30 @@ def _structure_int(value: Any, _: type) -> int:
     raise TypeError(f"expected an integer, got {type(value).__name__}")
 
 
+_FROMISOFORMAT_TAKES_Z = sys.version_info >= (3, 11)
+
+
 def _structure_datetime(value: Any, _: type) -> datetime:
     if type(value) is not str:
         raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    if _FROMISOFORMAT_TAKES_Z:
+        # parse_datetime's first step, inline (one call less per timestamp of a record).
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return parse_datetime(value)
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
     return parse_datetime(value)
+
+
+# A dict read, where calling the enum (LimitReset(value)) costs ~0.3 µs.
+_RESETS: dict[str, LimitReset] = {reset.value: reset for reset in LimitReset}
 
 
 def _structure_limit_reset(value: Any, _: type) -> LimitReset:
     if type(value) is not str:
         raise TypeError(f"expected one of daily, weekly, monthly, got {type(value).__name__}")
-    return LimitReset(value)
+    return _RESETS.get(value) or LimitReset(value)  # the call raises for an unknown value
 
 
 # LimitReset is a str subclass: without its own hook the str hook would match it.

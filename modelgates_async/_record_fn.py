@@ -7,6 +7,8 @@ inline: a value of exactly that type is what its hook returns unchanged, so it i
 is; any other value goes to the hook, which converts it (an ``int`` where a ``float`` is
 expected) or raises. Every other field calls its hook, as cattrs' function does. A missing
 required field raises ``KeyError``; fields the record does not know are never read.
+Optional fields are passed by position, their defaults included; a record whose ``__init__``
+only fills slots has them filled directly (see :func:`_slot_setters`).
 
 The detailed configuration (cattrs' own functions, the same hooks) explains a failure, so
 both must accept exactly the same input; ``tests/unit/test_record_fn.py`` pins that.
@@ -26,6 +28,7 @@ __all__ = ["Hook", "make_record_fn", "record_fn_factory"]
 Hook = Callable[[Any, Any], Any]
 _PLAIN = (str, float, int, bool)
 _UNIONS = (typing.Union, types.UnionType)
+_MISSING = object()
 
 
 def optional_of(kind: Any) -> Any:
@@ -43,10 +46,9 @@ def make_record_fn(cls: type, hook_for: Callable[[Any], Hook]) -> Hook:
     ``hook_for(type)`` gives the hook of a field's type (of ``X`` for ``X | None``).
     """
     attrs.resolve_types(cls)
-    env: dict[str, Any] = {"__cl": cls}
+    env: dict[str, Any] = {"__cl": cls, "__missing": _MISSING}
     lines = ["def structure(o, _=None):"]
-    required: list[str] = []
-    optional_lines = ["  res = {}"]
+    values: list[str] = []
     for index, field in enumerate(attrs.fields(cls)):
         if not field.init or field.kw_only:
             raise TypeError(f"{cls.__name__}.{field.name}: only plain init fields are supported")
@@ -67,18 +69,65 @@ def make_record_fn(cls: type, hook_for: Callable[[Any], Hook]) -> Hook:
         if field.default is attrs.NOTHING:
             lines.append(f"  {value} = o[{field.name!r}]")
             lines.extend(f"  {check}" for check in checks)
-            required.append(value)
         else:
-            optional_lines.append(f"  if {field.name!r} in o:")
-            optional_lines.append(f"    {value} = o[{field.name!r}]")
-            optional_lines.extend(f"    {check}" for check in checks)
-            optional_lines.append(f"    res[{field.alias!r}] = {value}")
-    lines.extend(optional_lines)
-    lines.append(f"  return __cl({', '.join([*required, '**res'])})")
+            # Passed by position, default included: no dict of the optional fields, no **.
+            lines.append(f"  {value} = o.get({field.name!r}, __missing)")
+            lines.append(f"  if {value} is __missing:")
+            lines.append(f"    {value} = {_default_of(field, index, env)}")
+            lines.append("  else:")
+            lines.extend(f"    {check}" for check in checks)
+        values.append(value)
+    setters = _slot_setters(cls)
+    if setters is None:
+        lines.append(f"  return __cl({', '.join(values)})")
+    else:
+        env["__new"] = object.__new__
+        lines.append("  r = __new(__cl)")
+        for index, (value, setter) in enumerate(zip(values, setters, strict=True)):
+            env[f"s{index}"] = setter
+            lines.append(f"  s{index}(r, {value})")
+        lines.append("  return r")
     source = "\n".join(lines) + "\n"
     exec(compile(source, f"<record structure {cls.__qualname__}>", "exec"), env)
     function: Hook = env["structure"]
     return function
+
+
+def _slot_setters(cls: type) -> list[Callable[[Any, Any], None]] | None:
+    """The setters of ``cls``'s slots, field by field, when its ``__init__`` does nothing
+    but fill them (attrs' own, no validator, converter, pre/post-init hook, and no slot
+    beyond the fields, such as a cached hash); else None. Setting slots directly skips
+    the frozen class's ``object.__setattr__`` per field: ~0.3 µs less per ``APIKey``."""
+    fields = attrs.fields(cls)
+    init_code = getattr(getattr(cls, "__init__", None), "__code__", None)
+    if (
+        init_code is None
+        or not init_code.co_filename.startswith("<attrs generated")
+        or hasattr(cls, "__attrs_pre_init__")
+        or hasattr(cls, "__attrs_post_init__")
+        or any(f.validator is not None or f.converter is not None for f in fields)
+    ):
+        return None
+    slots: dict[str, Any] = {}
+    for klass in cls.__mro__:
+        for name in klass.__dict__.get("__slots__", ()):
+            slots.setdefault(name, klass.__dict__.get(name))
+    slots.pop("__weakref__", None)
+    if set(slots) != {f.name for f in fields} or None in slots.values():
+        return None
+    return [slots[f.name].__set__ for f in fields]
+
+
+def _default_of(field: attrs.Attribute[Any], index: int, env: dict[str, Any]) -> str:
+    """The expression of ``field``'s default in the generated function (names go in ``env``)."""
+    default: Any = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        if default.takes_self:
+            raise TypeError(f"{field.name}: a default that takes self is not supported")
+        env[f"f{index}"] = default.factory
+        return f"f{index}()"
+    env[f"d{index}"] = default
+    return f"d{index}"
 
 
 def record_fn_factory(hooks: Mapping[Any, Hook], fallback: Hook) -> Callable[[type], Hook]:

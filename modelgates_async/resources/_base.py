@@ -23,7 +23,7 @@ from modelgates_async._convert import structure
 from modelgates_async._retry import RetryConfig
 from modelgates_async._tracing import traced_bulk
 from modelgates_async._transport import Transport
-from modelgates_async._types import NotGiven
+from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._validation import check_retries, check_timeout
 from modelgates_async.errors import APIResponseValidationError
 
@@ -80,9 +80,14 @@ class AsyncResource:
         Not a coroutine itself: it checks the options and hands back the transport's
         coroutine, one frame less on every call (bad options still raise at the call).
         """
-        call_timeout, call_retries = self._options(timeout, retries)
-        return self._client._transport.request(
-            method, path, timeout=call_timeout, retries=call_retries, **send
+        client = self._client
+        # Inline when neither is given (the usual call): no _options() frame, no tuple.
+        return client._transport.request(
+            method,
+            path,
+            timeout=client.timeout if timeout is NOT_GIVEN else check_timeout(timeout),
+            retries=client.retries if retries is NOT_GIVEN else check_retries(retries),
+            **send,
         )
 
     async def _bulk(

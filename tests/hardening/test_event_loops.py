@@ -13,7 +13,7 @@ import pytest
 from aioresponses import aioresponses
 
 from modelgates_async import AsyncModelGates, NotFoundError, RetryConfig, UsageError
-from modelgates_async._transport import _client_timeout
+from modelgates_async._transport import _TIMEOUTS
 from modelgates_async.server import LocalServer
 from tests.helpers import mocked_aiohttp
 
@@ -117,5 +117,5 @@ async def test_distinct_timeouts_do_not_accumulate(mock: aioresponses) -> None:
             mock.get(f"https://api.test/api/v1/keys/{HASH}", status=404)
             with pytest.raises(NotFoundError):
                 await mg.api_keys.get(HASH, timeout=10 + i / 1000, retries=RetryConfig.disabled())
-    assert _client_timeout.cache_info().currsize <= 32
+    assert len(_TIMEOUTS) <= 32
     assert not hasattr(mg._transport, "_timeouts")

@@ -250,6 +250,21 @@ async def test_headers_carry_auth_user_agent_and_attribution(
     assert headers["X-Extra"] == "1"
 
 
+async def test_a_body_is_sent_with_one_json_content_type_whatever_the_defaults_say(
+    waits: list[float], mock: aioresponses
+) -> None:
+    """A content-type among default_headers is replaced, in any spelling, not sent twice."""
+    mock.patch(f"{BASE}/keys/{HASH}", payload={"data": key_record()})
+    async with AsyncModelGates(
+        API_KEY, base_url=BASE, default_headers={"content-type": "text/plain", "X-Extra": "1"}
+    ) as mg:
+        await mg.api_keys.update(HASH, name="n")
+    (call,) = sent(mock, "PATCH", f"{BASE}/keys/{HASH}")
+    headers = call.kwargs["headers"]
+    assert headers.getall("Content-Type") == ["application/json"]
+    assert headers["X-Extra"] == "1"
+
+
 async def test_per_call_timeout_is_passed_to_aiohttp(
     client: AsyncModelGates, mock: aioresponses
 ) -> None:

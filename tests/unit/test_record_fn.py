@@ -149,3 +149,82 @@ def test_fields_the_generator_cannot_fill_are_refused_when_it_runs() -> None:
     for cls in (KeywordOnly, NotInInit):
         with pytest.raises(TypeError, match="only plain init fields"):
             make_record_fn(cls, lambda kind: lambda value, _: value)
+
+
+def test_missing_optional_fields_get_their_defaults_and_present_ones_their_checks() -> None:
+    """An absent field gets its default (a factory: per record); a present one is checked."""
+
+    @attrs.frozen
+    class WithDefaults:
+        name: str
+        note: str | None = None
+        tags: list[str] = attrs.Factory(list)
+
+    def hook_for(kind: Any) -> Any:
+        def refuse(value: Any, _: Any) -> Any:
+            raise TypeError(f"not a {kind}")
+
+        return refuse
+
+    structure = make_record_fn(WithDefaults, hook_for)
+    first, second = structure({"name": "a"}, WithDefaults), structure({"name": "b"}, WithDefaults)
+    assert (first.note, first.tags) == (None, [])
+    assert first.tags is not second.tags
+    assert structure({"name": "a", "note": "n"}, WithDefaults).note == "n"
+    with pytest.raises(TypeError):
+        structure({"name": "a", "note": 1}, WithDefaults)
+
+
+def test_a_default_that_takes_self_is_refused_when_the_generator_runs() -> None:
+    """A Factory(takes_self=True) default cannot be filled without the instance: refused."""
+
+    @attrs.frozen
+    class TakesSelf:
+        name: str
+        upper: str = attrs.Factory(lambda self: self.name.upper(), takes_self=True)
+
+    with pytest.raises(TypeError, match="takes self"):
+        make_record_fn(TakesSelf, lambda kind: lambda value, _: value)
+
+
+def test_records_whose_init_does_more_than_fill_slots_are_built_by_their_init() -> None:
+    """A validator, a post-init hook or a cached hash still run: only plain inits are skipped."""
+
+    def positive(_: Any, __: Any, value: int) -> None:
+        if value <= 0:
+            raise ValueError("must be positive")
+
+    @attrs.frozen
+    class Validated:
+        count: int = attrs.field(validator=positive)
+
+    @attrs.frozen
+    class PostInit:
+        name: str
+        seen: list[str] = attrs.Factory(list)
+
+        def __attrs_post_init__(self) -> None:
+            self.seen.append(self.name)
+
+    @attrs.frozen(cache_hash=True)
+    class CachedHash:
+        name: str
+
+    def keep(kind: Any) -> Any:
+        return lambda value, _: value
+
+    with pytest.raises(ValueError, match="positive"):
+        make_record_fn(Validated, keep)({"count": 0}, Validated)
+    assert make_record_fn(PostInit, keep)({"name": "a"}, PostInit).seen == ["a"]
+    built = make_record_fn(CachedHash, keep)({"name": "a"}, CachedHash)
+    assert hash(built) == hash(CachedHash("a"))
+
+
+def test_a_plain_record_is_filled_slot_by_slot_and_stays_frozen() -> None:
+    """APIKey is built without its __init__, equal to one built by it, and still frozen."""
+    record = key_record()
+    fast = _converter(detailed=False).structure(record, APIKey)
+    assert fast == _converter(detailed=True).structure(record, APIKey)
+    assert type(fast) is APIKey
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        fast.name = "other"  # type: ignore[misc]
