@@ -142,6 +142,7 @@ class AsyncModelGates:
             base_url=self.base_url,
             headers=headers,
             get_session=self._get_session,
+            ready_session=self._ready_session,
             secrets=(api_key, *self._network.secrets),
             max_response_bytes=max_response_bytes,
             proxy=self._network.proxy,
@@ -215,6 +216,23 @@ class AsyncModelGates:
     def closed(self) -> bool:
         """True once :meth:`aclose` ran."""
         return self._closed
+
+    def _ready_session(self) -> aiohttp.ClientSession | None:
+        """The session to use now if nothing is left to check or open, else None.
+
+        Not a coroutine: the every-call path costs no coroutine frame; on None the
+        transport awaits :meth:`_get_session`, which opens, checks or raises.
+        """
+        if self._closed:
+            return None
+        if self._owns_session:
+            if self._parent is not None:
+                return self._parent._ready_session()  # a with_options() copy
+            return self._own_session.current()
+        session = self._session
+        if session is not None and self._session_loop_checked and not session.closed:
+            return session
+        return None
 
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:

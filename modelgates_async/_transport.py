@@ -27,22 +27,15 @@ from modelgates_async._redact import Redactor, install_log_filter, scrub_excepti
 from modelgates_async._retry import (
     RetryConfig,
     is_retryable,
-    parse_retry_after,
     retry_after_first_failure,
 )
+from modelgates_async._status import NO_JSON, body_text, decode_json, status_error
 from modelgates_async._tracing import current_tracer
 from modelgates_async.errors import (
     APIConnectionError,
     APIResponseValidationError,
-    APIStatusError,
     APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    InternalServerError,
     ModelGatesError,
-    NotFoundError,
-    PermissionDeniedError,
     RateLimitError,
 )
 
@@ -51,15 +44,6 @@ __all__ = ["Transport"]
 logger = logging.getLogger("modelgates_async")
 install_log_filter(logger)
 
-_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    429: RateLimitError,
-}
-_MAX_ERROR_TEXT = 2000
 # Connection failures where no byte of the request reached the server.
 _NOT_CONNECTED: tuple[type[BaseException], ...] = (
     aiohttp.ClientConnectorError,
@@ -67,10 +51,8 @@ _NOT_CONNECTED: tuple[type[BaseException], ...] = (
 )
 
 
-_NO_JSON = object()
 # json.dumps(body, separators=...) builds a JSONEncoder on every call; one made once is the same.
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
-_DECODE = json.JSONDecoder().decode
 # The ClientTimeout of each total (building one costs ~2 µs), read inline: ~0.2 µs less
 # than an lru_cache hit. Bounded: computed deadlines give a new total per call.
 _TIMEOUTS: dict[float, aiohttp.ClientTimeout] = {}
@@ -93,6 +75,7 @@ class Transport:
         "_json_headers",
         "_max_response_bytes",
         "_proxy",
+        "_ready_session",
         "_redactor",
         "_ssl",
         "hooks",
@@ -105,6 +88,7 @@ class Transport:
         base_url: str,
         headers: Mapping[str, str],
         get_session: Callable[[], Awaitable[aiohttp.ClientSession]],
+        ready_session: Callable[[], aiohttp.ClientSession | None] = lambda: None,
         secrets: tuple[str, ...],
         limiter: RateLimiter | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
@@ -120,7 +104,8 @@ class Transport:
         json_headers = CIMultiDict(headers)
         json_headers["Content-Type"] = "application/json"  # replaces any other spelling
         self._json_headers = CIMultiDictProxy(json_headers)
-        self._get_session = get_session
+        # ready_session() without a frame of its own when it has one; else get_session().
+        self._get_session, self._ready_session = get_session, ready_session
         self._redactor = Redactor(secrets)
         self._max_response_bytes = max_response_bytes
         # None, not an empty EventHooks: the plain path checks ``is None`` and nothing else.
@@ -207,7 +192,7 @@ class Transport:
         # call and on every resumption of it while aiohttp waits for the network.
         failure: ModelGatesError | None = None
         try:
-            session = await self._get_session()
+            session = self._ready_session() or await self._get_session()
             try:
                 async with session.request(
                     method,
@@ -301,73 +286,23 @@ class Transport:
                 )
             if exchange is not None:
                 exchange.status, exchange.headers = status, response_headers
-            decoded = _decode_json(raw)
+            decoded = decode_json(raw)
             if status == 201 and not isinstance(decoded, dict):
                 # A key was made, but the answer is no record: keep its secret (promise 1).
                 text = raw.decode("utf-8", "replace")
                 kept = created_key_in_text(text, redactor, method=method, path=path, status=status)
                 if kept is not None:
                     raise kept
-            if decoded is _NO_JSON:
+            if decoded is NO_JSON:
                 # Raised outside any except block: json's error keeps the whole document
                 # (``.doc``), secrets included, and would ride along as __context__.
                 raise APIResponseValidationError(
                     f"{method} {path} answered {status} with a body that is not JSON.",
                     status=status,
-                    body=_text(raw, redactor),
+                    body=body_text(raw, redactor),
                 )
             return decoded
-        raise self._status_error(method, path, status, raw, response_headers, redactor)
-
-    def _status_error(
-        self,
-        method: str,
-        path: str,
-        status: int,
-        raw: bytes,
-        headers: CIMultiDictProxy[str],
-        redactor: Redactor,
-    ) -> APIStatusError:
-        # A body cut at max_response_bytes is not JSON: it is kept as (truncated) text.
-        code: int | None = None
-        metadata: Mapping[str, Any] | None = None
-        user_id: str | None = None
-        body: object = _decode_json(raw)
-        message: str | None = None
-        body = _text(raw, redactor) if body is _NO_JSON else redactor.value(body)
-        if isinstance(body, dict):
-            error = body.get("error")
-            if isinstance(error, dict):
-                if isinstance(error.get("message"), str):
-                    message = error["message"]
-                if isinstance(error.get("code"), int):
-                    code = error["code"]
-                if isinstance(error.get("metadata"), dict):
-                    metadata = error["metadata"]
-            elif isinstance(error, str):
-                message = error
-            if isinstance(body.get("user_id"), str):
-                user_id = body["user_id"]
-        elif isinstance(body, str) and body.strip():
-            message = f"HTTP {status}: {_first_line(body)}"
-        if message is None:
-            message = f"HTTP {status}"
-        cls = _STATUS_ERRORS.get(status)
-        if cls is None:
-            cls = InternalServerError if status >= 500 else APIStatusError
-        kwargs: dict[str, Any] = {
-            "status": status,
-            "code": code,
-            "metadata": metadata,
-            "user_id": user_id,
-            "headers": redactor.headers(headers),
-            "body": body,
-            "method": method,
-            "path": path,
-        }
-        if cls is RateLimitError:
-            return RateLimitError(message, retry_after=parse_retry_after(headers), **kwargs)
-        return cls(message, **kwargs)
+        raise status_error(method, path, status, raw, response_headers, redactor)
 
 
 def _not_connected_error(
@@ -388,26 +323,3 @@ def _not_connected_error(
         path=path,
         connected=False,
     )
-
-
-def _decode_json(raw: bytes) -> Any:
-    """The decoded body, or ``_NO_JSON`` (a nesting too deep for json counts as not JSON)."""
-    try:
-        # UTF-8, as servers send JSON: decoding it first skips json's encoding sniffing,
-        # and the decoder's own method skips json.loads' checks (a BOM fails either way).
-        return _DECODE(raw.decode())
-    except (ValueError, RecursionError):
-        pass
-    try:
-        return json.loads(raw)  # what that refused: a BOM, UTF-16/32, lone surrogates
-    except (ValueError, RecursionError):
-        return _NO_JSON
-
-
-def _text(raw: bytes, redactor: Redactor) -> str:
-    return redactor.text(raw[:_MAX_ERROR_TEXT].decode("utf-8", "replace"))
-
-
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line[:200]
