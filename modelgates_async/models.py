@@ -6,9 +6,11 @@
   against its limit now) and :meth:`APIKey.is_over_limit`.
 - :func:`parse_datetime`: the API's ISO 8601 timestamps, on every Python version.
 
-Records are frozen attrs classes with slots; ``_convert.py`` builds them from JSON (and
-raises the errors of a body that does not validate), so this module imports no other of
-the package and ``errors.py`` can name the records its exceptions carry.
+Records are frozen attrs classes with slots and no ``__weakref__`` slot (values, like
+tuples; the slot would keep ``_record_fn`` from filling them quickly). ``_convert.py``
+builds them from JSON (and raises the errors of a body that does not validate), so this
+module imports no other of the package and ``errors.py`` can name the records its
+exceptions carry.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def mask_secret(secret: str) -> str:
     return f"{secret[: prefix_end + 3]}...{secret[-3:]}"
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class APIKey:
     """An API key record as the management endpoints return it (``/keys``).
 
@@ -130,7 +132,7 @@ def usage_in_limit_window(key: APIKey) -> float:
     return key.usage_in_limit_window()
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class CreatedKey:
     """A key just created: ``key`` is the secret, shown this once; ``data`` is its record.
 
@@ -146,7 +148,7 @@ class CreatedKey:
     __str__ = __repr__
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class KeyBudget:
     """One spending budget that applies to the current key."""
 
@@ -161,7 +163,7 @@ class KeyBudget:
     spend_usd: float
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class FreeModelDailyRequests:
     """Daily request allowance on free models."""
 
@@ -170,7 +172,7 @@ class FreeModelDailyRequests:
     used: int
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class RateLimitInfo:
     """Deprecated request rate limit of the current key (kept for completeness)."""
 
@@ -179,7 +181,7 @@ class RateLimitInfo:
     requests: int
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class CurrentKey:
     """The record of the key that made the request (``GET /key``); any key may ask."""
 

@@ -8,9 +8,16 @@ from typing import Any, Optional, Union
 import attrs
 import pytest
 
-from modelgates_async import APIKey, CreatedKey, CurrentKey
+from modelgates_async import (
+    APIKey,
+    CreatedKey,
+    CurrentKey,
+    FreeModelDailyRequests,
+    KeyBudget,
+    RateLimitInfo,
+)
 from modelgates_async._convert import _converter
-from modelgates_async._record_fn import make_record_fn, optional_of
+from modelgates_async._record_fn import make_record_fn, optional_of, slot_twin
 from tests.helpers import SECRET, current_key_record, key_record
 
 VALUES: list[Any] = [
@@ -185,3 +192,78 @@ def test_a_default_that_takes_self_is_refused_when_the_generator_runs() -> None:
 
     with pytest.raises(TypeError, match="takes self"):
         make_record_fn(TakesSelf, lambda kind: lambda value, _: value)
+
+
+RECORDS = [APIKey, CreatedKey, CurrentKey, KeyBudget, FreeModelDailyRequests, RateLimitInfo]
+
+
+@pytest.mark.parametrize("cls", RECORDS, ids=lambda cls: cls.__name__)
+def test_every_record_is_filled_through_its_slot_twin(cls: type) -> None:
+    """Each record class qualifies for the fast fill (a new field kind that disqualified
+    one would silently make every call slower: this fails instead)."""
+    assert slot_twin(cls) is not None
+
+
+def _upper(value: str) -> str:
+    return value.upper()
+
+
+def _passthrough(kind: Any) -> Any:
+    return lambda value, _: value
+
+
+def test_a_record_filled_through_its_twin_is_the_record_its_init_makes() -> None:
+    """Same class, same fields, equal and equally hashed, frozen, evolvable, reprs alike."""
+    data = key_record()
+    built = make_record_fn(APIKey, _passthrough)(data, APIKey)
+    by_init = APIKey(**data)
+    assert type(built) is APIKey
+    assert built == by_init
+    assert hash(built) == hash(by_init)
+    assert repr(built) == repr(by_init)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.name = "changed"  # type: ignore[misc]
+    assert attrs.evolve(built, name="other").name == "other"
+
+
+def test_records_that_need_their_init_are_built_by_it() -> None:
+    """A validator, a converter, a post-init hook, a cached hash or a weakref slot: no twin,
+    and the generated function calls __init__, so each still runs."""
+    seen: list[str] = []
+
+    @attrs.frozen
+    class WithWeakref:  # attrs' default: a __weakref__ slot, which __class__ assignment refuses
+        name: str
+
+    @attrs.frozen(weakref_slot=False)
+    class Validated:
+        name: str = attrs.field(validator=lambda _, __, value: seen.append(f"checked {value}"))
+
+    @attrs.frozen(weakref_slot=False)
+    class Converted:
+        name: str = attrs.field(converter=_upper)
+
+    @attrs.frozen(weakref_slot=False)
+    class PostInit:
+        name: str
+
+        def __attrs_post_init__(self) -> None:
+            seen.append(f"post-init {self.name}")
+
+    @attrs.frozen(weakref_slot=False, cache_hash=True)
+    class CachedHash:
+        name: str
+
+    @attrs.frozen(weakref_slot=False)
+    class Plain:
+        name: str
+
+    for cls in (WithWeakref, Validated, Converted, PostInit, CachedHash):
+        assert slot_twin(cls) is None, cls.__name__
+    assert slot_twin(Plain) is not None
+    assert make_record_fn(Validated, _passthrough)({"name": "a"}, Validated).name == "a"
+    assert make_record_fn(Converted, _passthrough)({"name": "b"}, Converted).name == "B"
+    assert make_record_fn(PostInit, _passthrough)({"name": "c"}, PostInit).name == "c"
+    assert seen == ["checked a", "post-init c"]
+    cached = make_record_fn(CachedHash, _passthrough)({"name": "d"}, CachedHash)
+    assert hash(cached) == hash(CachedHash("d"))
