@@ -11,7 +11,9 @@ another loop opens a new one.
 from __future__ import annotations
 
 import asyncio
+from asyncio import current_task
 from collections.abc import AsyncGenerator
+from threading import get_ident
 
 import aiohttp
 
@@ -36,20 +38,30 @@ async def _close_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[Non
 class OwnedSession:
     """The client's own session: opened lazily in the running loop, re-opened in a new one."""
 
-    __slots__ = ("_guard", "_loop", "_session")
+    __slots__ = ("_guard", "_loop", "_session", "_thread")
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._guard: AsyncGenerator[None, None] | None = None
+        self._thread = 0
 
     def current(self) -> aiohttp.ClientSession | None:
         """The open session of the running loop, or None (then :meth:`get` opens one).
 
-        Not a coroutine: the every-call check costs no coroutine frame.
+        Not a coroutine: the every-call check costs no coroutine frame. Nor a call of
+        ``asyncio.get_running_loop()``, which asks the kernel for the pid each time: code
+        runs in the session's loop when it runs in the thread that opened it while that
+        loop has a task in progress (a thread runs one loop at a time; a loop stopped or
+        closed has none).
         """
         session = self._session
-        if session is not None and self._loop is asyncio.get_running_loop() and not session.closed:
+        if (
+            session is not None
+            and self._thread == get_ident()
+            and current_task(self._loop) is not None
+            and not session.closed
+        ):
             return session
         return None
 
@@ -79,6 +91,7 @@ class OwnedSession:
         guard = _close_with_loop(session)
         # Set before the first await, so that concurrent first calls share one session.
         self._session, self._loop, self._guard = session, loop, guard
+        self._thread = get_ident()
         await guard.asend(None)  # registers it with this loop's shutdown_asyncgens()
         return session
 
