@@ -109,9 +109,8 @@ class AsyncModelGates:
         self.base_url = _normalize_base_url(
             base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         )
-        self._timeout = check_timeout(timeout)
+        timeout = check_timeout(timeout)
         max_response_bytes = check_max_response_bytes(max_response_bytes)
-        self._retries = retries
         self._session = session
         self._owns_session = session is None
         self._own_session = OwnedSession()
@@ -121,7 +120,7 @@ class AsyncModelGates:
         self._options: dict[str, Any] = {
             "api_key": api_key,
             "base_url": self.base_url,
-            "timeout": self.timeout,
+            "timeout": timeout,
             "retries": retries,
             "http_referer": http_referer,
             "app_title": app_title,
@@ -142,8 +141,12 @@ class AsyncModelGates:
             base_url=self.base_url,
             headers=headers,
             get_session=self._get_session,
-            ready_session=self._ready_session,
+            # A client with its own session asks it directly (one frame less a call): closing
+            # the client forgets that session, so a closed client still gets None here.
+            ready_session=self._own_session.current if session is None else self._ready_session,
             secrets=(api_key, *self._network.secrets),
+            timeout=timeout,
+            retries=retries,
             max_response_bytes=max_response_bytes,
             proxy=self._network.proxy,
             ssl=self._network.ssl,
@@ -190,12 +193,13 @@ class AsyncModelGates:
         copy = type(self)(**options)
         copy._parent = self
         copy._transport.limiter = self._transport.limiter  # a 429 seen by either slows both
+        copy._transport.ready_session = copy._ready_session  # the parent's session, if open
         return copy
 
     @property
     def timeout(self) -> float:
         """Seconds each attempt may take, unless a call passes ``timeout=``; read-only."""
-        return self._timeout
+        return self._transport.timeout
 
     # A setter only to refuse with a message that says what to do instead (assigning once
     # changed nothing at all); ``NoReturn`` makes type checkers refuse the assignment too.
@@ -206,7 +210,7 @@ class AsyncModelGates:
     @property
     def retries(self) -> RetryConfig:
         """How failed calls are retried, unless a call passes ``retries=``; read-only."""
-        return self._retries
+        return self._transport.retries
 
     @retries.setter
     def retries(self, value: NoReturn) -> None:

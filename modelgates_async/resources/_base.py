@@ -1,9 +1,9 @@
 """The base of every resource namespace: its client, the per-call options, one request.
 
-A resource reads the client's ``timeout`` / ``retries`` (and its transport) when a call
-starts, not when the resource was made, so that there is one place where a client's settings
-live. Every endpoint method takes keyword-only ``timeout=`` / ``retries=`` that override them
-for that call; :meth:`AsyncResource._options` checks those.
+A client's ``timeout`` / ``retries`` live in its transport (one place; read-only, since
+``with_options()`` makes a new client with a transport of its own). Every endpoint method
+takes keyword-only ``timeout=`` / ``retries=`` that override them for that call; the
+transport's ``request()`` checks those, and :meth:`AsyncResource._options` for bulk calls.
 """
 
 from __future__ import annotations
@@ -19,15 +19,13 @@ from modelgates_async._bulk import (
     iter_bulk,
     requeue_rate_limited,
 )
-from modelgates_async._convert import structure
 from modelgates_async._retry import RetryConfig
 from modelgates_async._tracing import traced_bulk
 from modelgates_async._transport import Transport
-from modelgates_async._types import NOT_GIVEN, NotGiven
+from modelgates_async._types import NotGiven
 from modelgates_async._validation import check_retries, check_timeout
-from modelgates_async.errors import APIResponseValidationError
 
-__all__ = ["Arguments", "AsyncResource", "ClientSettings", "data_of"]
+__all__ = ["Arguments", "AsyncResource", "ClientSettings"]
 
 T = TypeVar("T")
 
@@ -51,10 +49,13 @@ class ClientSettings(Protocol):
 class AsyncResource:
     """A namespace of endpoints on one client (``client.api_keys``)."""
 
-    __slots__ = ("_client",)
+    __slots__ = ("_client", "_request")
 
     def __init__(self, client: ClientSettings) -> None:
         self._client = client
+        # Endpoints call the transport's request() itself, with their timeout= / retries=
+        # (NOT_GIVEN: the client's): no frame of the resource's own on every call.
+        self._request = client._transport.request
 
     def _options(
         self, timeout: float | NotGiven, retries: RetryConfig | NotGiven
@@ -64,30 +65,6 @@ class AsyncResource:
         return (
             client.timeout if isinstance(timeout, NotGiven) else check_timeout(timeout),
             client.retries if isinstance(retries, NotGiven) else check_retries(retries),
-        )
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        timeout: float | NotGiven,
-        retries: RetryConfig | NotGiven,
-        **send: Any,
-    ) -> Awaitable[Any]:
-        """Send one request with this call's options; await it for the decoded JSON body.
-
-        Not a coroutine itself: it checks the options and hands back the transport's
-        coroutine, one frame less on every call (bad options still raise at the call).
-        """
-        client = self._client
-        # Inline when neither is given (the usual call): no _options() frame, no tuple.
-        return client._transport.request(
-            method,
-            path,
-            timeout=client.timeout if timeout is NOT_GIVEN else check_timeout(timeout),
-            retries=client.retries if retries is NOT_GIVEN else check_retries(retries),
-            **send,
         )
 
     async def _bulk(
@@ -137,15 +114,3 @@ class AsyncResource:
         spans when tracing is on (see ``_tracing.traced_bulk``).
         """
         return await traced_bulk(operation, collect(items))
-
-
-def data_of(body: Any, cls: type[T]) -> T:
-    """The record of ``cls`` in a ``{"data": ...}`` body, or APIResponseValidationError."""
-    if not isinstance(body, dict) or "data" not in body:
-        raise APIResponseValidationError(
-            "The response does not match the schema: $.data: required field missing",
-            status=200,
-            body=body,
-            errors=("$.data: required field missing",),
-        )
-    return structure(body["data"], cls, path="$.data")

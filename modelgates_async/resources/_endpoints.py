@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import partial
 
 from modelgates_async._convert import structure_created_key
+from modelgates_async._convert import structure_data as data_of
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._validation import (
@@ -25,7 +26,7 @@ from modelgates_async._validation import (
 )
 from modelgates_async.errors import APIResponseValidationError
 from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset
-from modelgates_async.resources._base import AsyncResource, data_of
+from modelgates_async.resources._base import AsyncResource
 from modelgates_async.resources._paging import walk_pages
 
 __all__ = ["KeyEndpoints"]
