@@ -158,7 +158,9 @@ class Transport:
         url = URL(self._base_url + path + query, encoded=True)
         data = None if body is None else _ENCODE(body).encode()
         client_timeout = _TIMEOUTS.get(timeout) or _client_timeout(timeout)
-        redactor = self._redactor.with_secrets(secrets) if any(secrets) else self._redactor
+        redactor = self._redactor
+        if secrets and any(secrets):  # most calls have none: no any() call for them
+            redactor = redactor.with_secrets(secrets)
 
         if (
             self.hooks is None
