@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelgates_async._version import __version__
@@ -28,6 +30,7 @@ __all__ = [
     "retry_event",
     "start_call_span",
     "traced_bulk",
+    "traced_items",
 ]
 
 T = TypeVar("T")
@@ -43,6 +46,9 @@ _api: Any = _UNLOADED  # the opentelemetry.trace module; None when it is not ins
 _provider_override: TracerProvider | None = None
 _seen_tracer: Tracer | None = None
 _next_check = 0.0  # monotonic time of the next look at the global provider
+# True while a ``*_many`` call's span is the parent of what runs: its ``*_many_iter``
+# generator then makes no span of its own.
+_IN_BULK_SPAN: ContextVar[bool] = ContextVar("modelgates_in_bulk_span", default=False)
 
 
 def _load() -> Any:
@@ -180,13 +186,71 @@ async def traced_bulk(operation: str, call: Awaitable[T]) -> T:
         record_exception=False,
         set_status_on_exception=False,
     ) as span:
+        inside = _IN_BULK_SPAN.set(True)
         try:
             result = await call
         except BaseException as exc:
             _record_error(span, exc, str)
             raise
+        finally:
+            _IN_BULK_SPAN.reset(inside)
         total, failed = getattr(result, "total", None), getattr(result, "failed", None)
         if isinstance(total, int) and isinstance(failed, int):  # a BulkResult
             span.set_attribute("modelgates.bulk.total", total)
             span.set_attribute("modelgates.bulk.failed", failed)
         return result
+
+
+def traced_items(operation: str, items: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """The items of a ``*_many_iter`` call, inside an INTERNAL span that is their parent.
+
+    ``items`` as it is when tracing is off. A generator cannot keep a span current across
+    its ``yield`` (the context is the caller's between items), so the span is made current
+    only while ``items`` runs: its workers, started then, inherit it, and the caller's own
+    code between items never sees it.
+    """
+    tracer = current_tracer()
+    if tracer is None:
+        return items
+    return _traced_items(tracer, operation, items)
+
+
+async def _traced_items(
+    tracer: Tracer, operation: str, items: AsyncGenerator[T, None]
+) -> AsyncGenerator[T, None]:
+    if _IN_BULK_SPAN.get():  # collected by its ``*_many`` twin, whose span is the parent
+        async with aclosing(items):
+            async for item in items:
+                yield item
+        return
+    from opentelemetry import context
+    from opentelemetry.trace import SpanKind, set_span_in_context
+
+    span = tracer.start_span(operation, kind=SpanKind.INTERNAL, attributes={OPERATION: operation})
+    current = set_span_in_context(span)
+    total = failed = 0
+    try:
+        while True:
+            token = context.attach(current)
+            try:
+                item = await items.__anext__()
+            except StopAsyncIteration:
+                break
+            finally:
+                context.detach(token)
+            total += 1
+            failed += getattr(item, "ok", True) is False
+            yield item
+    except GeneratorExit:  # the caller stopped early: not an error of the call
+        raise
+    except BaseException as exc:
+        _record_error(span, exc, str)
+        raise
+    finally:
+        token = context.attach(current)
+        try:
+            await items.aclose()  # cancels what is in flight, under the span
+        finally:
+            context.detach(token)
+            span.set_attributes({"modelgates.bulk.total": total, "modelgates.bulk.failed": failed})
+            span.end()

@@ -21,6 +21,7 @@ from modelgates_async._bulk import (
 )
 from modelgates_async._resume import journaled_creates
 from modelgates_async._retry import RetryConfig
+from modelgates_async._tracing import traced_items
 from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._validation import check_hash, create_body, update_body
 from modelgates_async.models import APIKey, CreatedKey
@@ -89,19 +90,25 @@ class KeyBulkCalls(KeyEndpoints):
         ``journal`` they stay in doubt and the next run reconciles them.
         """
         if journal is not None:
-            return journaled_creates(
-                self,
-                specs,
-                journal,
-                prepare=spec_arguments,
-                body_of=lambda arguments: create_body(**arguments),  # checks it too
-                concurrency=concurrency,
-                on_progress=on_progress,
-                timeout=timeout,
-                retries=retries,
+            return traced_items(
+                "api_keys.create_many_iter",
+                journaled_creates(
+                    self,
+                    specs,
+                    journal,
+                    prepare=spec_arguments,
+                    body_of=lambda arguments: create_body(**arguments),  # checks it too
+                    concurrency=concurrency,
+                    on_progress=on_progress,
+                    timeout=timeout,
+                    retries=retries,
+                ),
             )
-        return self._bulk(
-            self.create, specs, _spec_call, "specs", concurrency, on_progress, timeout, retries
+        return traced_items(
+            "api_keys.create_many_iter",
+            self._bulk(
+                self.create, specs, _spec_call, "specs", concurrency, on_progress, timeout, retries
+            ),
         )
 
     async def update_many(
@@ -139,15 +146,18 @@ class KeyBulkCalls(KeyEndpoints):
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> AsyncGenerator[BulkItem[APIKey], None]:
         """:meth:`update_many`, yielding each change's :class:`BulkItem` as it finishes."""
-        return self._bulk(
-            self.update,
-            changes,
-            _change_call,
-            "changes",
-            concurrency,
-            on_progress,
-            timeout,
-            retries,
+        return traced_items(
+            "api_keys.update_many_iter",
+            self._bulk(
+                self.update,
+                changes,
+                _change_call,
+                "changes",
+                concurrency,
+                on_progress,
+                timeout,
+                retries,
+            ),
         )
 
     async def delete_many(
@@ -181,8 +191,18 @@ class KeyBulkCalls(KeyEndpoints):
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> AsyncGenerator[BulkItem[bool], None]:
         """:meth:`delete_many`, yielding each hash's :class:`BulkItem` as it finishes."""
-        return self._bulk(
-            self.delete, hashes, _hash_call, "hashes", concurrency, on_progress, timeout, retries
+        return traced_items(
+            "api_keys.delete_many_iter",
+            self._bulk(
+                self.delete,
+                hashes,
+                _hash_call,
+                "hashes",
+                concurrency,
+                on_progress,
+                timeout,
+                retries,
+            ),
         )
 
     async def get_many(
@@ -216,8 +236,11 @@ class KeyBulkCalls(KeyEndpoints):
         retries: RetryConfig | NotGiven = NOT_GIVEN,
     ) -> AsyncGenerator[BulkItem[APIKey], None]:
         """:meth:`get_many`, yielding each hash's :class:`BulkItem` as it finishes."""
-        return self._bulk(
-            self.get, hashes, _hash_call, "hashes", concurrency, on_progress, timeout, retries
+        return traced_items(
+            "api_keys.get_many_iter",
+            self._bulk(
+                self.get, hashes, _hash_call, "hashes", concurrency, on_progress, timeout, retries
+            ),
         )
 
 

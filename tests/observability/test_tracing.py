@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from contextlib import aclosing
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from modelgates_async import AsyncModelGates, BadRequestError, NotFoundError
+from modelgates_async import AsyncModelGates, BadRequestError, ModelGates, NotFoundError
 from modelgates_async._tracing import current_tracer
 from modelgates_async.server import LocalServer
 
@@ -179,3 +181,75 @@ def test_the_global_provider_is_picked_up_and_a_missing_api_is_fine(
         for code in (with_provider, without_api)
     ]
     assert outputs == ["['api_keys.get_current_key_metadata']", "True None"]
+
+
+async def test_a_bulk_iter_call_is_the_parent_of_its_items_and_not_of_the_caller(
+    client: AsyncModelGates, spans: InMemorySpanExporter
+) -> None:
+    """create_many_iter: an INTERNAL parent of the creates' spans, current only while the
+    generator runs (the caller's code between items sees its own context)."""
+    seen_between: list[bool] = []
+    async with aclosing(
+        client.api_keys.create_many_iter([{"name": f"iter {i}"} for i in range(3)])
+    ) as items:
+        async for item in items:
+            assert item.ok
+            seen_between.append(trace.get_current_span().get_span_context().is_valid)
+    assert seen_between == [False, False, False]
+    finished = spans.get_finished_spans()
+    (parent,) = [s for s in finished if s.name == "api_keys.create_many_iter"]
+    children = [s for s in finished if s.name == "api_keys.create"]
+    assert len(children) == 3
+    assert parent.kind is SpanKind.INTERNAL
+    assert parent.context is not None
+    assert {c.parent.span_id for c in children if c.parent} == {parent.context.span_id}
+    assert parent.attributes is not None
+    assert parent.attributes["modelgates.bulk.total"] == 3
+    assert parent.attributes["modelgates.bulk.failed"] == 0
+
+
+async def test_a_collected_bulk_call_makes_one_parent_not_two(
+    client: AsyncModelGates, spans: InMemorySpanExporter
+) -> None:
+    """get_many runs get_many_iter: its own span is the only parent (no ``_iter`` span)."""
+    created = await client.api_keys.create("one")
+    spans.clear()
+    result = await client.api_keys.get_many([created.data.hash, MISSING])
+    assert (result.succeeded, result.failed) == (1, 1)
+    names = sorted(s.name for s in spans.get_finished_spans())
+    assert names == ["api_keys.get", "api_keys.get", "api_keys.get_many"]
+
+
+async def test_a_bulk_iter_stopped_early_ends_its_span_without_an_error(
+    client: AsyncModelGates, spans: InMemorySpanExporter
+) -> None:
+    """Breaking out of get_many_iter ends the parent span, counting what was yielded."""
+    created = await client.api_keys.create("early")
+    spans.clear()
+    async with aclosing(
+        client.api_keys.get_many_iter([MISSING, created.data.hash], concurrency=1)
+    ) as items:
+        async for item in items:
+            assert not item.ok
+            break
+    (parent,) = [s for s in spans.get_finished_spans() if s.name == "api_keys.get_many_iter"]
+    assert parent.status.status_code is StatusCode.UNSET
+    assert parent.attributes is not None
+    assert parent.attributes["modelgates.bulk.total"] == 1
+    assert parent.attributes["modelgates.bulk.failed"] == 1
+
+
+def test_a_sync_bulk_iter_call_is_the_parent_of_its_items(
+    modelgates_server: LocalServer, spans: InMemorySpanExporter
+) -> None:
+    """The sync facade's delete_many_iter, driven from another thread, parents its deletes."""
+    with ModelGates(modelgates_server.management_key, base_url=modelgates_server.base_url) as mg:
+        hashes = [mg.api_keys.create(f"sync {i}").data.hash for i in range(2)]
+        spans.clear()
+        assert [item.ok for item in mg.api_keys.delete_many_iter(hashes)] == [True, True]
+    finished = spans.get_finished_spans()
+    (parent,) = [s for s in finished if s.name == "api_keys.delete_many_iter"]
+    children = [s for s in finished if s.name == "api_keys.delete"]
+    assert parent.context is not None
+    assert len(children) == 2
+    assert {c.parent.span_id for c in children if c.parent} == {parent.context.span_id}
