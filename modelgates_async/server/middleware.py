@@ -114,6 +114,11 @@ def make_middleware(state: ServerState) -> Middleware:
             headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
             message = _MESSAGES.get(exc.status, exc.reason)
             return error_response(exc.status, message, None, headers)
+        except ConnectionResetError:
+            # The client hung up mid-request (its timeout, a Ctrl-C): nobody is left to
+            # answer, and it is no server error. Ended as a dropped request is.
+            logger.debug("client gone during %s %s", request.method, request.path)
+            raise asyncio.CancelledError from None
         except Exception:
             # The traceback names no secret: handlers never put one in an exception.
             logger.exception("unhandled error on %s %s", request.method, request.path)

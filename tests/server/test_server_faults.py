@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from typing import Any
+
 import aiohttp
 import pytest
 
@@ -222,3 +226,31 @@ def test_a_burst_beyond_the_bucket_waits_for_a_token() -> None:
     assert limiter.acquire("k") == 1
     clock.now += 0.1
     assert limiter.acquire("k") == 0
+
+
+async def test_a_client_gone_mid_body_is_no_server_error(
+    server: AsyncLocalServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create whose client hangs up before its body is in: nothing stored, nothing logged
+    above DEBUG (it used to log a ConnectionResetError traceback as an unhandled error)."""
+    finished = asyncio.Event()
+    request_finished = server.state.connections.request_finished
+
+    def finishing(transport: Any) -> None:
+        request_finished(transport)
+        finished.set()
+
+    monkeypatch.setattr(server.state.connections, "request_finished", finishing)
+    host, port = server.base_url.split("//")[1].split("/")[0].split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"POST /api/v1/keys HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + server.management_key.encode() + b"\r\n"
+        b'Content-Length: 100\r\n\r\n{"name": '
+    )
+    await writer.drain()
+    writer.transport.abort()  # gone, 90 bytes short
+    with caplog.at_level(logging.DEBUG, logger="modelgates_async.server"):
+        await asyncio.wait_for(finished.wait(), 10)
+    assert [r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG] == []
+    assert server.state.store.count() == 0
