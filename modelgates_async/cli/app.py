@@ -38,7 +38,7 @@ import click
 from modelgates_async._bulk import DEFAULT_CONCURRENCY
 from modelgates_async._client import API_KEY_ENV, BASE_URL_ENV, AsyncModelGates
 from modelgates_async.cli.config import Profile, load_profile
-from modelgates_async.cli.shared_limit import REDIS_URL_ENV, shared_limiter
+from modelgates_async.cli.shared_limit import REDIS_KEY_ENV, REDIS_URL_ENV, shared_limiter
 from modelgates_async.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -107,6 +107,7 @@ class Settings:
     shares_limit: bool = False
     """The command takes ``--redis`` (:func:`redis_option`): its client may share a limiter."""
     redis_url: str | None = attrs.field(default=None, repr=False)  # may hold a password
+    redis_key: str | None = None
 
 
 def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
@@ -156,7 +157,8 @@ def common_options(function: F) -> F:
 
 def redis_option(function: F) -> F:
     """``--redis URL``: the command's client shares its rate limit with every process using
-    that Redis (else ``$MODELGATES_REDIS_URL``, else the profile's ``redis_url``)."""
+    that Redis (else ``$MODELGATES_REDIS_URL``, else the profile's ``redis_url``), under
+    ``--redis-key KEY`` (else ``$MODELGATES_REDIS_KEY``, the profile's ``redis_key``)."""
 
     def callback(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
         options = ctx.ensure_object(Settings)
@@ -164,6 +166,15 @@ def redis_option(function: F) -> F:
         if value:
             options.redis_url = value
 
+    function = click.option(
+        "--redis-key",
+        metavar="KEY",
+        expose_value=False,
+        callback=_store("redis_key"),
+        help="Name of the shared limit in that Redis: processes share one when URL and key "
+        f"match (default: ${REDIS_KEY_ENV}, else the profile's redis_key, else modelgates, "
+        "the library's default).",
+    )(function)
     return click.option(
         "--redis",
         metavar="URL",
@@ -250,7 +261,14 @@ def make_client() -> AsyncModelGates:
     """The client the options describe; a missing key or bad URL is a usage error."""
     api_key, base_url, chosen = credentials()
     options = settings()
-    limiter = shared_limiter(options.redis_url, chosen.redis_url) if options.shares_limit else None
+    limiter = None
+    if options.shares_limit:
+        limiter = shared_limiter(
+            options.redis_url,
+            chosen.redis_url,
+            key_option=options.redis_key,
+            profile_key=chosen.redis_key,
+        )
     try:
         return AsyncModelGates(
             api_key=api_key,

@@ -15,6 +15,7 @@ Support/modelgates/`` on macOS, ``%APPDATA%\\modelgates\\`` on Windows. Example:
     api_key_command = "pass show modelgates/prod"   # or run this; its stdout is the key
     app_title = "Tenant provisioning"
     redis_url = "redis://redis.internal:6379/0"    # --redis for the commands that take it
+    redis_key = "modelgates-prod"                  # --redis-key: the limit shared there
 
 The profile used is ``--profile``, else ``$MODELGATES_PROFILE``, else ``default_profile``,
 else a profile named ``default`` if there is one. A key written into the file itself
@@ -47,6 +48,7 @@ PROFILE_FIELDS = (
     "http_referer",
     "timeout",
     "redis_url",
+    "redis_key",
 )
 _COMMAND_TIMEOUT = 30.0
 
@@ -62,6 +64,7 @@ class Profile:
     http_referer: str | None = None
     timeout: float | None = None
     redis_url: str | None = attrs.field(default=None, repr=False)  # may hold a password
+    redis_key: str | None = None
 
 
 def config_path() -> Path:
@@ -151,6 +154,7 @@ def _profile(path: Path, name: str, table: Mapping[str, Any]) -> Profile:
         http_referer=table.get("http_referer"),
         timeout=float(timeout) if timeout is not None else None,
         redis_url=table.get("redis_url"),
+        redis_key=table.get("redis_key"),
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from modelgates_async.cli import group
-from modelgates_async.cli.shared_limit import REDIS_URL_ENV
+from modelgates_async.cli.shared_limit import REDIS_KEY_ENV, REDIS_URL_ENV
 from modelgates_async.server import LocalServer
 
 from .helpers import RedisServer, free_port, import_or_require
@@ -24,7 +24,7 @@ ROWS = 5
 @pytest.fixture
 def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A config file of the test's own (absent unless written) and no MODELGATES_* leaking in."""
-    for name in ("MODELGATES_PROFILE", REDIS_URL_ENV, "COLUMNS"):
+    for name in ("MODELGATES_PROFILE", REDIS_URL_ENV, REDIS_KEY_ENV, "COLUMNS"):
         monkeypatch.delenv(name, raising=False)
     path = tmp_path / "config.toml"
     monkeypatch.setenv("MODELGATES_CONFIG", str(path))
@@ -55,12 +55,13 @@ def tenants(tmp_path: Path) -> Path:
     return path
 
 
-def shared_state(url: str) -> tuple[dict[str, str], int]:
-    """The default key's shared state in Redis: the state hash, and the leases still held."""
+def shared_state(url: str, key: str = "modelgates") -> tuple[dict[str, str], int]:
+    """A key's shared state in Redis (the default key's unless told): the state hash, and the
+    leases still held."""
     redis = import_or_require("redis")
     client = redis.Redis.from_url(url, decode_responses=True)
     try:
-        return client.hgetall("{modelgates}:state"), client.zcard("{modelgates}:leases")
+        return client.hgetall(f"{{{key}}}:state"), client.zcard(f"{{{key}}}:leases")
     finally:
         client.close()
 
@@ -168,6 +169,57 @@ def test_an_unreachable_redis_still_finishes_the_job_with_one_warning(
     warnings = [r for r in caplog.records if "Redis is unreachable" in r.getMessage()]
     assert len(warnings) == 1
     assert warnings[0].levelname == "WARNING"
+
+
+@pytest.mark.parametrize("source", ["option", "environment", "profile"])
+def test_the_shared_state_is_under_the_key_chosen(
+    modelgates: Any,
+    own_redis: RedisServer,
+    tenants: Path,
+    config_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+) -> None:
+    """--redis-key, $MODELGATES_REDIS_KEY or the profile's redis_key names the shared state:
+    the creates take their slots there, and the default key is left alone."""
+    args = ["keys", "bulk-create", str(tenants), "--redis", own_redis.url]
+    if source == "option":
+        args += ["--redis-key", "east"]
+    elif source == "environment":
+        monkeypatch.setenv(REDIS_KEY_ENV, "east")
+    else:
+        config_file.write_text('[profiles.default]\nredis_key = "east"\n')
+    result = modelgates(*args)
+    assert result.exit_code == 0, result.output
+    state, leases_held = shared_state(own_redis.url, "east")
+    assert int(state["grants"]) == ROWS
+    assert leases_held == 0
+    assert shared_state(own_redis.url) == ({}, 0)
+
+
+def test_a_redis_key_without_a_redis_is_a_usage_error(modelgates: Any, tenants: Path) -> None:
+    """--redis-key alone would share nothing: exit 2 saying what is missing; nothing sent."""
+    result = modelgates("keys", "bulk-create", str(tenants), "--redis-key", "east")
+    assert result.exit_code == 2, result.output
+    assert "no Redis is given: add --redis URL" in result.stderr
+    assert not tenants.with_name("tenants.secrets.jsonl").exists()
+
+
+def test_a_key_with_braces_is_a_usage_error(modelgates: Any, tenants: Path) -> None:
+    """A key Redis Cluster would read as a hash tag is refused before anything is sent."""
+    import_or_require("modelgates_async.redis")
+    result = modelgates(
+        "keys",
+        "bulk-create",
+        str(tenants),
+        "--redis",
+        "redis://127.0.0.1:1/0",
+        "--redis-key",
+        "{east}",
+    )
+    assert result.exit_code == 2, result.output
+    assert "--redis-key must be a non-empty name without braces" in result.stderr
+    assert not tenants.with_name("tenants.secrets.jsonl").exists()
 
 
 def test_the_cli_reads_the_variable_the_library_names() -> None:
