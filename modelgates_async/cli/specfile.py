@@ -22,7 +22,7 @@ import attrs
 import click
 
 from modelgates_async._bulk import KeySpec, spec_arguments
-from modelgates_async._validation import create_body
+from modelgates_async._request_body import create_body
 from modelgates_async.cli.line_files import NotUTF8Error, csv_table, jsonl_objects, read_utf8
 from modelgates_async.errors import InvalidRequestError
 from modelgates_async.models import parse_datetime

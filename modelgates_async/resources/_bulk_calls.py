@@ -19,11 +19,12 @@ from modelgates_async._bulk import (
     spec_arguments,
     update_arguments,
 )
+from modelgates_async._request_body import create_body, update_body
 from modelgates_async._resume import journaled_creates
 from modelgates_async._retry import RetryConfig
 from modelgates_async._tracing import traced_items
 from modelgates_async._types import NOT_GIVEN, NotGiven
-from modelgates_async._validation import check_hash, create_body, update_body
+from modelgates_async._validation import check_hash
 from modelgates_async.models import APIKey, CreatedKey
 from modelgates_async.resources._base import Arguments
 from modelgates_async.resources._endpoints import KeyEndpoints

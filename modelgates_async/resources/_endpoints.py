@@ -13,6 +13,7 @@ from functools import partial
 
 from modelgates_async._convert import structure_created_key
 from modelgates_async._convert import structure_data as data_of
+from modelgates_async._request_body import create_body, query_string, update_body
 from modelgates_async._retry import RetryConfig
 from modelgates_async._types import NOT_GIVEN, NotGiven
 from modelgates_async._validation import (
@@ -20,9 +21,6 @@ from modelgates_async._validation import (
     check_hash,
     check_offset,
     check_workspace_id,
-    create_body,
-    query_string,
-    update_body,
 )
 from modelgates_async.errors import APIResponseValidationError
 from modelgates_async.models import APIKey, CreatedKey, CurrentKey, LimitReset
