@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 from typing import Any, Optional, Union
 
 import attrs
@@ -213,7 +215,8 @@ def _passthrough(kind: Any) -> Any:
 
 
 def test_a_record_filled_through_its_twin_is_the_record_its_init_makes() -> None:
-    """Same class, same fields, equal and equally hashed, frozen, evolvable, reprs alike."""
+    """Same class, same fields, equal and equally hashed, frozen, evolvable, picklable,
+    reprs alike."""
     data = key_record()
     built = make_record_fn(APIKey, _passthrough)(data, APIKey)
     by_init = APIKey(**data)
@@ -224,6 +227,8 @@ def test_a_record_filled_through_its_twin_is_the_record_its_init_makes() -> None
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         built.name = "changed"  # type: ignore[misc]
     assert attrs.evolve(built, name="other").name == "other"
+    assert pickle.loads(pickle.dumps(built)) == built
+    assert copy.copy(built) == built
 
 
 def test_records_that_need_their_init_are_built_by_it() -> None:
