@@ -37,6 +37,7 @@ from modelgates_async._tracing import (
     finish_call_span,
     retry_event,
     start_call_span,
+    trace_headers,
 )
 from modelgates_async.errors import APIStatusError, APITimeoutError, ModelGatesError
 
@@ -71,6 +72,8 @@ class Attempts(Protocol):
         redactor: Redactor,
         first: bool = False,
         exchange: Exchange | None = None,
+        idempotent: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Any: ...
 
 
@@ -152,7 +155,16 @@ async def observed_request(
         t0 = time.perf_counter()
         try:
             result = await transport.attempt(
-                method, path, url, data, attempt_timeout, retries, redactor, first, exchange
+                method,
+                path,
+                url,
+                data,
+                attempt_timeout,
+                retries,
+                redactor,
+                first,
+                exchange,
+                extra_headers=propagated,
             )
         except APIStatusError as exc:
             await on_response(number, exc.status, exc.headers, t0)
@@ -187,9 +199,11 @@ async def observed_request(
             await hooks.emit(hooks.retry, "retry", event)
 
     span: Span | None = None
+    propagated: dict[str, str] | None = None
     if tracer is not None:
         prefix, host, port = _target(transport.base_url)
         span = start_call_span(tracer, operation, method, prefix + template, host, port)
+        propagated = trace_headers(span) or None
     error: BaseException | None = None
     try:
         try:

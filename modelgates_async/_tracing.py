@@ -29,6 +29,7 @@ __all__ = [
     "finish_call_span",
     "retry_event",
     "start_call_span",
+    "trace_headers",
     "traced_bulk",
     "traced_items",
 ]
@@ -117,6 +118,18 @@ def start_call_span(
     if port is not None:
         attributes["server.port"] = port
     return tracer.start_span(operation, kind=_api.SpanKind.CLIENT, attributes=attributes)
+
+
+def trace_headers(span: Span) -> dict[str, str]:
+    """The headers that carry ``span``'s context to the server (W3C ``traceparent`` with
+    OpenTelemetry's default propagators; whatever ``OTEL_PROPAGATORS`` configures, nothing
+    for ``none``), as HTTP client instrumentations send them."""
+    from opentelemetry import propagate
+    from opentelemetry.trace import set_span_in_context
+
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=set_span_in_context(span))
+    return carrier
 
 
 def finish_call_span(

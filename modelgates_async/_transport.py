@@ -188,6 +188,7 @@ class Transport:
         first: bool = False,
         exchange: Exchange | None = None,
         idempotent: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Any:
         """One attempt: a place under the limiter, the request, its decoded JSON body.
 
@@ -195,7 +196,13 @@ class Transport:
         receives the status and headers of a 2xx answer. ``idempotent`` is given on the
         plain path only: then a failure that ``retries`` allows goes on to the remaining
         attempts from here (otherwise every failure is raised, for the caller to retry).
+        ``extra_headers`` (a traced call's ``traceparent``) are sent with the client's.
         """
+        headers = self._headers if data is None else self._json_headers
+        if extra_headers is not None:
+            merged = CIMultiDict(headers)
+            merged.update(extra_headers)  # replaces a default header of the same name
+            headers = CIMultiDictProxy(merged)
         limiter = self.limiter
         started_round = limiter.round
         if limiter.engaged:
@@ -214,7 +221,7 @@ class Transport:
                     method,
                     url,
                     data=data,
-                    headers=self._headers if data is None else self._json_headers,
+                    headers=headers,
                     timeout=client_timeout,
                     allow_redirects=False,
                     proxy=self._proxy,

@@ -8,6 +8,7 @@ import textwrap
 from contextlib import aclosing
 
 import pytest
+from aiohttp import web
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
@@ -15,6 +16,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 from modelgates_async import AsyncModelGates, BadRequestError, ModelGates, NotFoundError
 from modelgates_async._tracing import current_tracer
 from modelgates_async.server import LocalServer
+from tests.helpers import current_key_record, serving
+from tests.observability.helpers import NO_WAIT
 
 MISSING = "0" * 64
 
@@ -253,3 +256,44 @@ def test_a_sync_bulk_iter_call_is_the_parent_of_its_items(
     assert parent.context is not None
     assert len(children) == 2
     assert {c.parent.span_id for c in children if c.parent} == {parent.context.span_id}
+
+
+async def _headers_seen(default_headers: dict[str, str] | None = None) -> list[str]:
+    """The traceparent headers a server saw for one call retried once (503, then 200)."""
+    seen: list[str] = []
+
+    async def current_key(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("traceparent", ""))
+        if len(seen) == 1:
+            return web.json_response({"error": {"code": 503, "message": "busy"}}, status=503)
+        return web.json_response({"data": current_key_record()})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/key", current_key)
+    async with (
+        serving(app) as base_url,
+        AsyncModelGates(
+            "sk-mg-v1-" + "1" * 64,
+            base_url=base_url,
+            retries=NO_WAIT,
+            default_headers=default_headers,
+        ) as mg,
+    ):
+        await mg.api_keys.get_current_key_metadata()
+    return seen
+
+
+async def test_a_traced_call_sends_its_span_as_traceparent(spans: InMemorySpanExporter) -> None:
+    """Every attempt carries the call span's W3C traceparent (replacing a default header of
+    that name), so a server that traces can join the caller's trace."""
+    seen = await _headers_seen(default_headers={"traceparent": "00-stale"})
+    (span,) = spans.get_finished_spans()  # the one call, both attempts in it
+    assert span.context is not None
+    context = span.context
+    expected = f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
+    assert seen == [expected, expected]
+
+
+async def test_an_untraced_call_sends_no_traceparent() -> None:
+    """No provider configured: the headers are the client's own, nothing added."""
+    assert await _headers_seen() == ["", ""]
