@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from modelgates_async import RetryConfig
 from modelgates_async._tracing import use_tracer_provider
@@ -30,6 +31,22 @@ def traced_in_memory() -> Iterator[InMemorySpanExporter]:
     finally:
         use_tracer_provider(None)
         provider.shutdown()
+
+
+def bulk_parent(
+    exporter: InMemorySpanExporter, name: str, item_name: str, items: int
+) -> ReadableSpan:
+    """The one finished span ``name``, checked to be an INTERNAL span that is the parent of
+    exactly the ``items`` finished spans named ``item_name``."""
+    finished = exporter.get_finished_spans()
+    (parent,) = [span for span in finished if span.name == name]
+    children = [span for span in finished if span.name == item_name]
+    assert len(children) == items
+    assert parent.kind is SpanKind.INTERNAL
+    assert parent.context is not None
+    assert all(c.parent is not None for c in children)
+    assert {c.parent.span_id for c in children if c.parent} == {parent.context.span_id}
+    return parent
 
 
 class Recorder:

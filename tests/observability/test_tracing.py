@@ -17,7 +17,7 @@ from modelgates_async import AsyncModelGates, BadRequestError, ModelGates, NotFo
 from modelgates_async._tracing import current_tracer
 from modelgates_async.server import LocalServer
 from tests.helpers import current_key_record, serving
-from tests.observability.helpers import NO_WAIT
+from tests.observability.helpers import NO_WAIT, bulk_parent
 
 MISSING = "0" * 64
 
@@ -93,15 +93,7 @@ async def test_a_bulk_call_is_the_parent_of_its_items(
     """create_many: an INTERNAL span whose children are the creates' CLIENT spans."""
     result = await client.api_keys.create_many([{"name": f"bulk {i}"} for i in range(3)])
     assert result.succeeded == 3
-    finished = spans.get_finished_spans()
-    (parent,) = [s for s in finished if s.name == "api_keys.create_many"]
-    children = [s for s in finished if s.name == "api_keys.create"]
-    assert len(children) == 3
-    assert parent.kind is SpanKind.INTERNAL
-    assert parent.context is not None
-    for child in children:
-        assert child.parent is not None
-        assert child.parent.span_id == parent.context.span_id
+    parent = bulk_parent(spans, "api_keys.create_many", "api_keys.create", 3)
     assert parent.attributes is not None
     assert parent.attributes["modelgates.bulk.total"] == 3
     assert parent.attributes["modelgates.bulk.failed"] == 0
@@ -199,13 +191,7 @@ async def test_a_bulk_iter_call_is_the_parent_of_its_items_and_not_of_the_caller
             assert item.ok
             seen_between.append(trace.get_current_span().get_span_context().is_valid)
     assert seen_between == [False, False, False]
-    finished = spans.get_finished_spans()
-    (parent,) = [s for s in finished if s.name == "api_keys.create_many_iter"]
-    children = [s for s in finished if s.name == "api_keys.create"]
-    assert len(children) == 3
-    assert parent.kind is SpanKind.INTERNAL
-    assert parent.context is not None
-    assert {c.parent.span_id for c in children if c.parent} == {parent.context.span_id}
+    parent = bulk_parent(spans, "api_keys.create_many_iter", "api_keys.create", 3)
     assert parent.attributes is not None
     assert parent.attributes["modelgates.bulk.total"] == 3
     assert parent.attributes["modelgates.bulk.failed"] == 0
@@ -250,12 +236,7 @@ def test_a_sync_bulk_iter_call_is_the_parent_of_its_items(
         hashes = [mg.api_keys.create(f"sync {i}").data.hash for i in range(2)]
         spans.clear()
         assert [item.ok for item in mg.api_keys.delete_many_iter(hashes)] == [True, True]
-    finished = spans.get_finished_spans()
-    (parent,) = [s for s in finished if s.name == "api_keys.delete_many_iter"]
-    children = [s for s in finished if s.name == "api_keys.delete"]
-    assert parent.context is not None
-    assert len(children) == 2
-    assert {c.parent.span_id for c in children if c.parent} == {parent.context.span_id}
+    bulk_parent(spans, "api_keys.delete_many_iter", "api_keys.delete", 2)
 
 
 async def _headers_seen(default_headers: dict[str, str] | None = None) -> list[str]:
