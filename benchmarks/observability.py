@@ -106,10 +106,10 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
 
     try:
         import uvloop
-
-        return uvloop.run(main())
     except ImportError:
         return asyncio.run(main())
+    result: dict[str, Any] = uvloop.run(main())
+    return result
 
 
 # --- the harness ------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def _run(main: Coroutine[Any, Any, Result]) -> Result:
         import uvloop
     except ImportError:
         return asyncio.run(main)
-    loop = uvloop.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         return loop.run_until_complete(main)
