@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from modelgates_async._record_fn import record_fn_factory
-from modelgates_async._redact import _SHAPE as SECRET_SHAPE
-from modelgates_async._redact import Redactor
+from modelgates_async._redact import Redactor, secret_shaped
 from modelgates_async.errors import APIResponseValidationError, CreatedKeyValidationError
 from modelgates_async.models import CreatedKey, LimitReset, parse_datetime
 
@@ -200,7 +199,7 @@ def created_key_in_text(
     """The error of a create answered 201 with a body that is not a key record, when that
     body holds exactly one ``sk-…`` value (maybe repeated) that is not a secret ``known``
     already (the client's own key): it is the new key's secret, kept in ``.key``."""
-    found = {value for value in SECRET_SHAPE.findall(text) if not known.knows(value)}
+    found = {value for value in secret_shaped(text) if not known.knows(value)}
     if len(found) != 1:
         return None
     return CreatedKeyValidationError(

@@ -163,11 +163,11 @@ class EventHooks:
                     f"event_hooks: unknown kind {kind!r}; use 'request', 'response' or 'retry'",
                     argument="event_hooks",
                 )
-            if callable(functions) or isinstance(functions, (str, bytes)):
-                raise InvalidRequestError(
-                    f"event_hooks[{kind!r}] must be a list of callables", argument="event_hooks"
-                )
-            if not isinstance(functions, Iterable):
+            if (
+                callable(functions)
+                or isinstance(functions, (str, bytes))
+                or not isinstance(functions, Iterable)
+            ):
                 raise InvalidRequestError(
                     f"event_hooks[{kind!r}] must be a list of callables", argument="event_hooks"
                 )
@@ -182,10 +182,6 @@ class EventHooks:
 
     def __bool__(self) -> bool:
         return bool(self.request or self.response or self.retry)
-
-    def as_dict(self) -> dict[str, list[EventHook]]:
-        """The hooks as the ``event_hooks`` argument takes them."""
-        return {kind: list(getattr(self, kind)) for kind in HOOK_KINDS}
 
     async def emit(self, hooks: tuple[EventHook, ...], kind: str, event: HookEvent) -> None:
         """Call each hook with ``event``, in order; log and swallow what one raises."""

@@ -13,7 +13,6 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from modelgates_async._hooks import (
@@ -25,7 +24,7 @@ from modelgates_async._hooks import (
     path_template,
     safe_headers,
 )
-from modelgates_async._raw import CAPTURE, Exchange
+from modelgates_async._raw import CAPTURE, NO_HEADERS, Exchange
 from modelgates_async._retry import (
     RetryConfig,
     is_retryable,
@@ -77,7 +76,6 @@ class Attempts(Protocol):
     ) -> Any: ...
 
 
-_NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 _detached: set[asyncio.Task[None]] = set()  # strong references until the hooks are done
 
 
@@ -175,7 +173,7 @@ async def observed_request(
             raise
         status, headers = (
             exchange.status or 200,
-            exchange.headers or CIMultiDictProxy(CIMultiDict()),
+            exchange.headers or NO_HEADERS,
         )
         if capture is not None:
             capture.status, capture.headers = status, headers

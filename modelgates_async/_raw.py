@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-__all__ = ["CAPTURE", "Exchange", "RawResponse", "capture_raw"]
+__all__ = ["CAPTURE", "NO_HEADERS", "Exchange", "RawResponse", "capture_raw"]
 
 T = TypeVar("T")
 
@@ -27,6 +27,9 @@ class Exchange:
         self.status: int | None = None
         self.headers: CIMultiDictProxy[str] | None = None
 
+
+NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+"""The headers of an answer that recorded none (read-only, so one serves everywhere)."""
 
 CAPTURE: ContextVar[Exchange | None] = ContextVar("modelgates_raw_capture", default=None)
 """Set while a ``with_raw_response`` call runs: where the transport puts what it received."""
@@ -64,5 +67,5 @@ async def capture_raw(call: Awaitable[T]) -> RawResponse[T]:
     finally:
         CAPTURE.reset(token)
     status = exchange.status if exchange.status is not None else 200
-    headers = exchange.headers if exchange.headers is not None else CIMultiDictProxy(CIMultiDict())
+    headers = exchange.headers if exchange.headers is not None else NO_HEADERS
     return RawResponse(status, headers, value)

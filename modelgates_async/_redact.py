@@ -28,6 +28,7 @@ __all__ = [
     "redact",
     "redacted_repr",
     "scrub_exception",
+    "secret_shaped",
 ]
 
 MASK = "***"
@@ -41,6 +42,11 @@ _MIN_KNOWN = 4
 # replaced whole rather than walked, so redaction can never overflow the stack.
 _MAX_DEPTH = 64
 _CHAIN_LIMIT = 16
+
+
+def secret_shaped(text: str) -> set[str]:
+    """Every distinct ``sk-…``-shaped value in ``text`` (what :class:`Redactor` masks unasked)."""
+    return set(_SHAPE.findall(text))
 
 
 def looks_like_secret(value: str) -> bool:

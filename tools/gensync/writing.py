@@ -23,7 +23,6 @@ class Writer:
         self.class_renames = {c.async_name: c.name for c in classes}
         self.local_names = set(self.class_renames.values())
         self.imports: dict[str, bool] = {}  # statement -> TYPE_CHECKING only
-        self.runtime_names: set[str] = set()
 
     # expressions
 
