@@ -40,6 +40,7 @@ from yarl import URL
 from benchmarks.contenders import RawAiohttp
 from benchmarks.seed import MANAGEMENT_KEY, seed_hashes
 from benchmarks.server import BenchServer, split_cpus
+from modelgates_async._eventloop import run
 
 __all__ = ["main"]
 
@@ -205,12 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     with BenchServer(seed=SEEDED, cpus=cpus[0] if cpus else None) as server:
         if cpus and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, cpus[1])
-        try:
-            import uvloop
-        except ImportError:  # pragma: no cover - the bench extra installs it
-            samples = asyncio.run(_measure(server.base_url, rounds, n))
-        else:
-            samples = uvloop.run(_measure(server.base_url, rounds, n))
+        samples = run(_measure(server.base_url, rounds, n))
     print(_render(samples, rounds, n))
     return 0
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -115,32 +115,19 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
 # --- the harness ------------------------------------------------------------------------------
 
 
-def _export_before(ref: str, into: Path) -> Path | None:
-    """The package at ``ref`` (``merge-base:main`` for the branch's base) under ``into``."""
-    if ref.startswith("merge-base:"):
-        found = subprocess.run(
-            ["git", "merge-base", "HEAD", ref.split(":", 1)[1]],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if found.returncode != 0:
-            return None
-        ref = found.stdout.strip()
-    archive = into / "before.tar"
-    with archive.open("wb") as out:
-        done = subprocess.run(
-            ["git", "archive", ref, "modelgates_async"], cwd=ROOT, stdout=out, check=False
-        )
-    if done.returncode != 0:
-        return None
-    with tarfile.open(archive) as tar:
-        if hasattr(tarfile, "data_filter"):  # 3.12, and security releases of 3.10/3.11
-            tar.extractall(into, filter="data")
-        else:  # pragma: no cover - our own archive, from our own repository
-            tar.extractall(into)
-    return into
+def _before_commit(ref: str) -> str | None:
+    """``ref``, or for ``merge-base:<branch>`` the commit this branch started from (None when
+    git cannot tell); ``benchmarks.baseline.Baseline`` unpacks its package."""
+    if not ref.startswith("merge-base:"):
+        return ref
+    found = subprocess.run(
+        ["git", "merge-base", "HEAD", ref.split(":", 1)[1]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() if found.returncode == 0 else None
 
 
 def _run(job: dict[str, Any], pythonpath: Path) -> dict[str, Any]:
@@ -177,13 +164,16 @@ def main(argv: list[str] | None = None) -> int:
         print("RESULT " + json.dumps(_worker(json.loads(options.worker))), flush=True)
         return 0
 
+    from benchmarks.baseline import Baseline
     from benchmarks.seed import MANAGEMENT_KEY, seed_hashes
     from benchmarks.server import BenchServer
 
     modes = [m for m in MODES if m != "before" or options.before != "none"]
     samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    with tempfile.TemporaryDirectory() as scratch, BenchServer(seed=SEEDED) as server:
-        before = None if options.before == "none" else _export_before(options.before, Path(scratch))
+    commit = None if options.before == "none" else _before_commit(options.before)
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(BenchServer(seed=SEEDED))
+        before = None if commit is None else stack.enter_context(Baseline(commit)).directory
         if before is None:
             modes = [m for m in modes if m != "before"]
         hashes = seed_hashes(SEEDED)

@@ -8,15 +8,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .paging import Position, ResumePoint, ResumePoints
+from .paging import LISTING_FIELDS, Position, ResumePoint, ResumePoints
 from .records import KeyRecord
 from .store import Store, check_changes
 from .usage import ZERO, UsageEvent, UsageTotals, Windows, to_micros
 
 __all__ = ["MemoryStore"]
-
-# Changing one of these moves a record in (or out of) some list: resume points stop holding.
-_LISTING_FIELDS = frozenset({"workspace_id", "disabled", "expires_at"})
 
 
 class MemoryStore(Store):
@@ -68,7 +65,7 @@ class MemoryStore(Store):
         if old is None:
             return None
         new = dataclasses.replace(old, **changes)
-        if not _LISTING_FIELDS.isdisjoint(changes):
+        if not LISTING_FIELDS.isdisjoint(changes):
             position = self._positions[key_hash]
             self._unindex(old, position)
             self._index(new, position)
@@ -85,8 +82,7 @@ class MemoryStore(Store):
         self._version += 1
         return True
 
-    def _expiry_between(self, first_us: int, second_us: int) -> bool:
-        low, high = min(first_us, second_us), max(first_us, second_us)
+    def _expiry_between(self, low: int, high: int) -> bool:
         i = bisect_right(self._expiries, low)
         return i < len(self._expiries) and self._expiries[i] <= high
 
@@ -102,19 +98,13 @@ class MemoryStore(Store):
         entries = self._by_workspace.get(workspace_id, [])
         active_us = None if active_at is None else to_micros(active_at)
         shape = (workspace_id, include_disabled, active_at is None)
-        found = self._resume.find(shape, offset, self._version, limit) if offset else None
-        point, between = found if found is not None else (None, 0)
-        if (
-            point is not None
-            and active_us is not None
-            and point.active_at_us is not None
-            and self._expiry_between(point.active_at_us, active_us)
-        ):
-            point = None
-        if point is None:
+        start = self._resume.seek(
+            shape, offset, self._version, limit, active_us, self._expiry_between
+        )
+        if start is None:
             end, skip = len(entries), offset
         else:
-            end, skip = bisect_left(entries, point.position), between
+            end, skip = bisect_left(entries, start[0]), start[1]
         page: list[KeyRecord] = []
         i = end - 1
         while i >= 0 and len(page) < limit:

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
-__all__ = ["Position", "ResumePoint", "ResumePoints"]
+__all__ = ["LISTING_FIELDS", "Position", "ResumePoint", "ResumePoints"]
 
 #: Where a row sits in the list order: (created_at in epoch microseconds, insert sequence).
 Position = tuple[int, int]
+#: The record fields whose change moves a record in (or out of) some list: a store counts
+#: such a change as a write that resume points do not outlive.
+LISTING_FIELDS = frozenset({"workspace_id", "disabled", "expires_at"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -65,6 +68,32 @@ class ResumePoints:
             return None
         self._points.move_to_end(key)
         return point, offset - key[1]
+
+    def seek(
+        self,
+        shape: Hashable,
+        offset: int,
+        version: Hashable,
+        within: int,
+        active_at_us: int | None,
+        expiry_between: Callable[[int, int], bool],
+    ) -> tuple[Position, int] | None:
+        """Where the page at ``offset`` may start instead of skipping ``offset`` rows: the
+        position it starts strictly after and the rows to skip from there; None to skip.
+
+        A point found (see :meth:`find`) is not used when expired keys are left out and
+        ``expiry_between(low, high)`` says some key expires in ``(low, high]``, between the
+        point's ``active_at`` and this query's.
+        """
+        found = self.find(shape, offset, version, within) if offset else None
+        if found is None:
+            return None
+        point, between = found
+        if active_at_us is not None and point.active_at_us is not None:
+            low, high = sorted((point.active_at_us, active_at_us))
+            if expiry_between(low, high):
+                return None
+        return point.position, between
 
     def remember(self, shape: Hashable, offset: int, point: ResumePoint) -> None:
         """Keep ``point`` as where the page at ``offset`` of this query starts."""

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .paging import ResumePoint, ResumePoints
+from .paging import LISTING_FIELDS, ResumePoint, ResumePoints
 from .records import KeyRecord
 from .store import Store, check_changes
 from .usage import ZERO, UsageEvent, UsageTotals, Windows, from_micros, to_micros
@@ -84,7 +84,6 @@ _COLUMN_OF = {
 _TIMES = frozenset({"created_at", "updated_at", "expires_at", "last_used_at"})
 _BOOLS = frozenset({"disabled", "include_byok_in_limit"})
 _COLUMNS = ", ".join(_COLUMN_OF.get(f, f) for f in _FIELDS)
-_LISTING_FIELDS = frozenset({"workspace_id", "disabled", "expires_at"})
 
 
 def _to_db(field: str, value: Any) -> Any:
@@ -194,7 +193,7 @@ class SQLiteStore(Store):
                 )
                 if cursor.rowcount != 1:
                     return None
-                if not _LISTING_FIELDS.isdisjoint(changes):
+                if not LISTING_FIELDS.isdisjoint(changes):
                     self._writes += 1
             row = self._db.execute(
                 f"SELECT {_COLUMNS} FROM keys WHERE hash = ?", (key_hash,)
@@ -213,10 +212,9 @@ class SQLiteStore(Store):
         (theirs,) = self._db.execute("PRAGMA data_version").fetchone()
         return self._writes, int(theirs)
 
-    def _expiry_between(self, first_us: int, second_us: int) -> bool:
+    def _expiry_between(self, low: int, high: int) -> bool:
         row = self._db.execute(
-            "SELECT 1 FROM keys WHERE expires_us > ? AND expires_us <= ? LIMIT 1",
-            (min(first_us, second_us), max(first_us, second_us)),
+            "SELECT 1 FROM keys WHERE expires_us > ? AND expires_us <= ? LIMIT 1", (low, high)
         ).fetchone()
         return row is not None
 
@@ -240,20 +238,14 @@ class SQLiteStore(Store):
         shape = (workspace_id, include_disabled, active_at is None)
         with self._lock:
             version = self._version()  # before the query: a later commit only invalidates
-            found = self._resume.find(shape, offset, version, limit) if offset else None
-            point, between = found if found is not None else (None, 0)
-            if (
-                point is not None
-                and active_us is not None
-                and point.active_at_us is not None
-                and self._expiry_between(point.active_at_us, active_us)
-            ):
-                point = None
+            start = self._resume.seek(
+                shape, offset, version, limit, active_us, self._expiry_between
+            )
             skip = offset
-            if point is not None:
+            if start is not None:
                 where.append("(created_us, seq) < (?, ?)")
-                params.extend(point.position)
-                skip = between
+                params.extend(start[0])
+                skip = start[1]
             rows = self._db.execute(
                 f"SELECT created_us, seq, {_COLUMNS} FROM keys WHERE {' AND '.join(where)}"
                 " ORDER BY created_us DESC, seq DESC LIMIT ? OFFSET ?",

@@ -284,7 +284,7 @@ def parse_list_query(query: Any) -> ListQuery:
     if raw_offset is not None:
         if not _DIGITS.fullmatch(raw_offset):
             raise InvalidField("offset", "offset must be a non-negative integer")
-        # Past any real store; also keeps huge numbers out of islice() and SQLite's int64.
+        # Past any real store; also keeps huge numbers out of SQLite's int64.
         offset = MAX_OFFSET if len(raw_offset) > 18 else min(int(raw_offset), MAX_OFFSET)
     raw_workspace = query.get("workspace_id")
     workspace = None if raw_workspace is None else _uuid(raw_workspace, "workspace_id")

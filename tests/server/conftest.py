@@ -1,14 +1,16 @@
-"""Fixtures for the server's tests: a private server per test and a raw aiohttp client."""
+"""Fixtures for the server's tests: a private server per test, a raw aiohttp client, and each
+store implementation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from modelgates_async.server import AsyncLocalServer, ServerState
+from modelgates_async.server import AsyncLocalServer, MemoryStore, ServerState, SQLiteStore, Store
 
 from .helpers import MANAGEMENT_KEY, Api
 
@@ -33,3 +35,11 @@ async def api(server: AsyncLocalServer) -> AsyncIterator[Api]:
     """Raw calls to ``server`` through a real aiohttp client session."""
     async with aiohttp.ClientSession() as session:
         yield Api(server, session)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each store implementation, empty."""
+    made: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "k.db")
+    yield made
+    made.close()

@@ -1,8 +1,12 @@
-"""Helpers of the server's tests: the management key they use, a raw HTTP client, and the
-cost counters of the paging tests."""
+"""Helpers of the server's tests: the management key they use, raw HTTP clients (aiohttp, and
+blocking urllib for servers in another thread or process), and the cost counters of the
+paging tests."""
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +66,24 @@ class Api:
         status, body, _ = await self.call("GET", f"/keys/{key_hash}")
         assert status == 200, body
         return body["data"]  # type: ignore[no-any-return]
+
+
+def call(
+    base_url: str, method: str, path: str, key: str, body: Any = None, *, timeout: float = 20
+) -> tuple[int, Any]:
+    """A blocking request with urllib; returns (status, JSON body)."""
+    request = urllib.request.Request(
+        base_url + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())
 
 
 class CountingDict(dict[str, KeyRecord]):

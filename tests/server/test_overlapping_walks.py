@@ -4,7 +4,6 @@ same answers as skipping rows, and pages that cost the same at any offset."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,14 +16,6 @@ from tests.server.helpers import CountingDict, sqlite_steps
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
 WORKSPACE = "00000000-0000-4000-8000-000000000000"
 OVERLAP = 25  # the SDK's (resources/_paging.py)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """Each store implementation, empty."""
-    made: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "k.db")
-    yield made
-    made.close()
 
 
 def key(n: int, created: datetime, disabled: bool = False) -> KeyRecord:

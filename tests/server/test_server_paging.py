@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,6 @@ from tests.server.helpers import CountingDict, sqlite_steps
 
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
 WORKSPACES = ("00000000-0000-4000-8000-000000000000", "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f")
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """Each store implementation, empty."""
-    made: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "k.db")
-    yield made
-    made.close()
 
 
 class Model:

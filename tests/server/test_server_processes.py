@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -12,8 +11,6 @@ import sys
 import threading
 import time
 import traceback
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,25 +19,10 @@ import pytest
 
 from modelgates_async.server import ServerConfigError, ServerState, serve
 from modelgates_async.server.__main__ import main as server_main
+from tests.server.helpers import call
 
 KEY = "sk-mg-v1-" + "5a" * 32
 OTHER_KEY = "sk-mg-v1-" + "a5" * 32
-
-
-def call(base_url: str, method: str, path: str, key: str, body: Any = None) -> tuple[int, Any]:
-    """A blocking request with urllib; returns (status, JSON body)."""
-    request = urllib.request.Request(
-        base_url + path,
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, json.loads(error.read())
 
 
 class ServerProcess:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -18,25 +17,14 @@ import pytest
 
 from modelgates_async.server import LocalServer
 from modelgates_async.server.__main__ import main as server_main
+from tests.server import helpers
 
 
 def call(server: Any, method: str, path: str, body: Any = None, key: str | None = None) -> Any:
-    """A blocking request with urllib; returns (status, JSON body)."""
-    request = urllib.request.Request(
-        server.base_url + path,
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={
-            "Authorization": f"Bearer {key or server.management_key}",
-            "Content-Type": "application/json",
-        },
+    """A blocking request to ``server`` (as its management key unless ``key``)."""
+    return helpers.call(
+        server.base_url, method, path, key or server.management_key, body, timeout=10
     )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, json.loads(error.read())
 
 
 def test_local_server_runs_in_a_thread_and_stops() -> None:
@@ -168,8 +156,7 @@ def test_command_line_prints_url_and_generated_key_and_stops_on_ctrl_c() -> None
             key = re.search(r"export MODELGATES_API_KEY=(sk-mg-v1-[0-9a-f]{64})", lines[-1])
             assert base is not None
             assert key is not None
-            server = type("S", (), {"base_url": base.group(1), "management_key": key.group(1)})
-            assert call(server, "GET", "/key")[0] == 200
+            assert helpers.call(base.group(1), "GET", "/key", key.group(1), timeout=10)[0] == 200
         finally:
             child.send_signal(signal.SIGINT)
             assert child.wait(timeout=10) == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ import pytest
 from modelgates_async.server import (
     AsyncLocalServer,
     KeyRecord,
-    MemoryStore,
     ServerState,
     SQLiteStore,
     Store,
@@ -26,14 +24,6 @@ from modelgates_async.server.usage import UsageEvent, Windows, to_micros
 UTC = timezone.utc
 T0 = datetime(2025, 1, 8, 12, 0, 0, 123456, tzinfo=UTC)
 OTHER_WORKSPACE = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """Each store implementation, empty."""
-    made: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "k.db")
-    yield made
-    made.close()
 
 
 def record(n: int, **changes: Any) -> KeyRecord:
