@@ -220,9 +220,7 @@ class RedisRateLimiter:
             return
         attempt.rtt = time.monotonic() - attempt.started
         # on_success() follows without an await, so the outcome is known when this runs.
-        task = asyncio.get_running_loop().create_task(self._finish(attempt))
-        self._finishing.add(task)
-        task.add_done_callback(self._finishing.discard)
+        self._finish_later(attempt)
 
     def on_success(self) -> None:
         """Count a success: it grows the shared window (or the fallback's)."""
@@ -358,8 +356,11 @@ class RedisRateLimiter:
         """Drop a lease in the background, once ``call`` (that may grant it) is over."""
         if call is None:
             return  # never asked for
-        attempt = _Attempt(lease, -1, "other", 0.0, 0.0)
-        task = asyncio.get_running_loop().create_task(self._finish(attempt, after=call))
+        self._finish_later(_Attempt(lease, -1, "other", 0.0, 0.0), after=call)
+
+    def _finish_later(self, attempt: _Attempt, after: asyncio.Future[Grant] | None = None) -> None:
+        """Run :meth:`_finish` in a task of its own, which :meth:`aclose` waits for."""
+        task = asyncio.get_running_loop().create_task(self._finish(attempt, after))
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
 
