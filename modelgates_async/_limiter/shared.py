@@ -85,12 +85,11 @@ _current: contextvars.ContextVar[_Attempt | None] = contextvars.ContextVar(
 class _Connection:
     """The redis client and scripts of one event loop (redis-py binds connections to it)."""
 
-    __slots__ = ("gate", "loop", "owned", "state")
+    __slots__ = ("gate", "loop", "state")
 
-    def __init__(self, state: SharedState, loop: asyncio.AbstractEventLoop, owned: bool) -> None:
+    def __init__(self, state: SharedState, loop: asyncio.AbstractEventLoop) -> None:
         self.state = state
         self.loop = loop
-        self.owned = owned
         # One task per process asks Redis for a slot at a time; the others queue here.
         self.gate = asyncio.Lock()
 
@@ -248,7 +247,8 @@ class RedisRateLimiter:
         if self._finishing:
             await asyncio.gather(*self._finishing, return_exceptions=True)
         conn, self._conn = self._conn, None
-        if conn is not None and conn.owned and conn.loop is asyncio.get_running_loop():
+        owned = isinstance(self._source, str)  # opened from a URL here, not given to us
+        if conn is not None and owned and conn.loop is asyncio.get_running_loop():
             with contextlib.suppress(*_REDIS_DOWN):
                 await _bounded(conn.state.client.aclose(), self.redis_timeout)
 
@@ -281,7 +281,6 @@ class RedisRateLimiter:
                 max_rate=self.max_rate,
             ),
             loop,
-            owned=isinstance(source, str),
         )
         return conn
 
