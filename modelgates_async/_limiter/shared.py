@@ -200,14 +200,13 @@ class RedisRateLimiter:
 
     async def acquire(self, *, wait_pause: bool = True) -> None:
         """Take a shared slot (waiting for the pause and the window), or a local one."""
+        attempt = None
         if self._sharing or time.monotonic() >= self._retry_at:
             attempt = await self._acquire_shared(wait_pause)
-            if attempt is not None:
-                _current.set(attempt)
-                self.in_flight += 1
-                return
-        await self.fallback.acquire(wait_pause=wait_pause)
-        _current.set(_Attempt(None, self.fallback.round, "other", 0.0, 0.0))
+        if attempt is None:
+            await self.fallback.acquire(wait_pause=wait_pause)
+            attempt = _Attempt(None, self.fallback.round, "other", 0.0, 0.0)
+        _current.set(attempt)
         self.in_flight += 1
 
     def release(self) -> None:
