@@ -16,7 +16,6 @@ import asyncio
 import logging
 import os
 import stat
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -191,17 +190,6 @@ class Journal:
         wake = self._wake
         if wake is not None and not wake.done():
             wake.set_result(None)
-
-    async def intent(self, *indices: int) -> None:
-        """Record that these specs are about to be sent; returns once it is on disk."""
-        now = time.time()
-        await asyncio.shield(self.write([{"i": i, "intent": now} for i in indices], urgent=True))
-
-    async def created(
-        self, index: int, key_hash: str | None, key: str, data: Mapping[str, Any] | None
-    ) -> None:
-        """Record spec ``index``'s key and secret; returns once it is on disk."""
-        await asyncio.shield(self.write([created_record(index, key_hash, key, data)], urgent=True))
 
     async def cleared(self, index: int, at: float) -> None:
         """Record that no key of spec ``index`` made before ``at`` is left on the server."""

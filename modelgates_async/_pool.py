@@ -87,16 +87,14 @@ async def run_prepared(
     in_flight: dict[int, Any] = {}
     finished: asyncio.Queue[BulkItem[T] | BaseException] = asyncio.Queue()
     requeued: Counter[int] = Counter()
-    unacknowledged: dict[int, BulkItem[T]] = {}
-    acknowledging: dict[int, asyncio.Future[None]] = {}
+    # index -> (its outcome, the future that must be done before it is reported)
+    acknowledging: dict[int, tuple[BulkItem[T], asyncio.Future[None]]] = {}
     stopping = False
 
     def report_when_done(outcome: BulkItem[T], waiting: asyncio.Future[None]) -> None:
-        unacknowledged[outcome.index] = outcome
-        acknowledging[outcome.index] = waiting
+        acknowledging[outcome.index] = (outcome, waiting)
 
         def acknowledged(_: asyncio.Future[None]) -> None:
-            unacknowledged.pop(outcome.index, None)
             acknowledging.pop(outcome.index, None)
             finished.put_nowait(outcome)
 
@@ -136,9 +134,8 @@ async def run_prepared(
             finished.put_nowait(task.exception())  # type: ignore[arg-type]
 
     def partial() -> BulkResult[T]:
-        return _partial(
-            reported, finished, not_started, in_flight, unacknowledged.values(), progress
-        )
+        unacknowledged = [outcome for outcome, _ in acknowledging.values()]
+        return _partial(reported, finished, not_started, in_flight, unacknowledged, progress)
 
     not_started: list[tuple[int, Any]] = []
     workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(entries)))]
@@ -161,7 +158,7 @@ async def run_prepared(
         try:
             await asyncio.wait(workers)
             if acknowledging:
-                await asyncio.wait(set(acknowledging.values()))
+                await asyncio.wait({waiting for _, waiting in acknowledging.values()})
         except BaseException as again:
             for task in workers:
                 task.cancel()

@@ -345,7 +345,7 @@ async def _reconcile(
             timeout=timeout,
             retries=retries,
         )
-        try:
+        async with contextlib.aclosing(walk):  # the break closes it now, not at GC
             async for key in walk:
                 created_at = key.created_at.timestamp()
                 older_in_a_row = older_in_a_row + 1 if created_at < floor else 0
@@ -354,10 +354,6 @@ async def _reconcile(
                 match = names.get(key.name)
                 if match is not None and created_at >= match[0] and key.hash not in known:
                     orphans.append((match[1], key.hash))
-        finally:
-            aclose = getattr(walk, "aclose", None)
-            if aclose is not None:
-                await aclose()
         for owner, key_hash in orphans:
             with contextlib.suppress(NotFoundError):  # already gone
                 await keys.delete(key_hash, timeout=timeout, retries=retries)

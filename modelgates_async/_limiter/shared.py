@@ -85,12 +85,11 @@ _current: contextvars.ContextVar[_Attempt | None] = contextvars.ContextVar(
 class _Connection:
     """The redis client and scripts of one event loop (redis-py binds connections to it)."""
 
-    __slots__ = ("gate", "loop", "owned", "state")
+    __slots__ = ("gate", "loop", "state")
 
-    def __init__(self, state: SharedState, loop: asyncio.AbstractEventLoop, owned: bool) -> None:
+    def __init__(self, state: SharedState, loop: asyncio.AbstractEventLoop) -> None:
         self.state = state
         self.loop = loop
-        self.owned = owned
         # One task per process asks Redis for a slot at a time; the others queue here.
         self.gate = asyncio.Lock()
 
@@ -201,14 +200,13 @@ class RedisRateLimiter:
 
     async def acquire(self, *, wait_pause: bool = True) -> None:
         """Take a shared slot (waiting for the pause and the window), or a local one."""
+        attempt = None
         if self._sharing or time.monotonic() >= self._retry_at:
             attempt = await self._acquire_shared(wait_pause)
-            if attempt is not None:
-                _current.set(attempt)
-                self.in_flight += 1
-                return
-        await self.fallback.acquire(wait_pause=wait_pause)
-        _current.set(_Attempt(None, self.fallback.round, "other", 0.0, 0.0))
+        if attempt is None:
+            await self.fallback.acquire(wait_pause=wait_pause)
+            attempt = _Attempt(None, self.fallback.round, "other", 0.0, 0.0)
+        _current.set(attempt)
         self.in_flight += 1
 
     def release(self) -> None:
@@ -220,9 +218,7 @@ class RedisRateLimiter:
             return
         attempt.rtt = time.monotonic() - attempt.started
         # on_success() follows without an await, so the outcome is known when this runs.
-        task = asyncio.get_running_loop().create_task(self._finish(attempt))
-        self._finishing.add(task)
-        task.add_done_callback(self._finishing.discard)
+        self._finish_later(attempt)
 
     def on_success(self) -> None:
         """Count a success: it grows the shared window (or the fallback's)."""
@@ -250,7 +246,8 @@ class RedisRateLimiter:
         if self._finishing:
             await asyncio.gather(*self._finishing, return_exceptions=True)
         conn, self._conn = self._conn, None
-        if conn is not None and conn.owned and conn.loop is asyncio.get_running_loop():
+        owned = isinstance(self._source, str)  # opened from a URL here, not given to us
+        if conn is not None and owned and conn.loop is asyncio.get_running_loop():
             with contextlib.suppress(*_REDIS_DOWN):
                 await _bounded(conn.state.client.aclose(), self.redis_timeout)
 
@@ -283,7 +280,6 @@ class RedisRateLimiter:
                 max_rate=self.max_rate,
             ),
             loop,
-            owned=isinstance(source, str),
         )
         return conn
 
@@ -358,8 +354,11 @@ class RedisRateLimiter:
         """Drop a lease in the background, once ``call`` (that may grant it) is over."""
         if call is None:
             return  # never asked for
-        attempt = _Attempt(lease, -1, "other", 0.0, 0.0)
-        task = asyncio.get_running_loop().create_task(self._finish(attempt, after=call))
+        self._finish_later(_Attempt(lease, -1, "other", 0.0, 0.0), after=call)
+
+    def _finish_later(self, attempt: _Attempt, after: asyncio.Future[Grant] | None = None) -> None:
+        """Run :meth:`_finish` in a task of its own, which :meth:`aclose` waits for."""
+        task = asyncio.get_running_loop().create_task(self._finish(attempt, after))
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
 

@@ -26,22 +26,10 @@ from modelgates_async._limiter import AdaptiveLimiter
 from modelgates_async.server import AsyncLocalServer, LocalServer
 from modelgates_async.server.ratelimit import RateLimiter
 from modelgates_async.testing import no_backoff
+from tests.bulk.helpers import FakeTime
 from tests.helpers import names_on_server
 
 RETRY_NOW = {"Retry-After": "0"}
-
-
-class FakeMonotonic:
-    """A monotonic clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def specs(n: int, prefix: str = "tenant") -> list[KeySpec]:
@@ -288,18 +276,18 @@ async def test_plain_calls_leave_the_limiter_idle(
 
 async def test_bulk_create_against_a_rate_limited_server_fails_nothing() -> None:
     """With the server at 40 requests/s, 120 creates all succeed, each key made once."""
-    clock = FakeMonotonic()
+    fake_time = FakeTime()
     async with (
         AsyncLocalServer(rate_limit=40) as server,
         AsyncModelGates(api_key=server.management_key, base_url=server.base_url) as client,
     ):
         # One fake second for the server's token buckets and the client's limiter, moved on
         # by each wait the client would have slept.
-        server.state.limiter = RateLimiter(40, monotonic=clock)
+        server.state.limiter = RateLimiter(40, monotonic=fake_time.clock)
         limiter = client._transport.limiter
         assert isinstance(limiter, AdaptiveLimiter)  # the default, in-process limiter
-        limiter._clock = clock
-        with no_backoff(on_wait=clock.advance) as waits:
+        limiter._clock = fake_time.clock
+        with no_backoff(on_wait=fake_time.sleep) as waits:
             names = [f"rl-{i:03d}" for i in range(120)]
             result = await client.api_keys.create_many(
                 [KeySpec(name) for name in names], concurrency=32

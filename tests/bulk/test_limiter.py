@@ -10,22 +10,7 @@ import pytest
 
 from modelgates_async._limiter import AdaptiveLimiter
 from modelgates_async.testing import no_backoff
-
-
-class FakeTime:
-    """A monotonic clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        """Where a pause of the limiter goes in test mode: the clock moves on at once."""
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
+from tests.bulk.helpers import FakeTime
 
 
 @pytest.fixture

@@ -69,9 +69,8 @@ async def test_cancelling_create_many_keeps_every_secret_made(
     await assert_created_are_on_server(async_modelgates_client, result)
 
 
-if sys.version_info >= (3, 11):  # mypy checks against 3.10, which lacks these names
+if sys.version_info >= (3, 11):  # asyncio.timeout is 3.11+ (mypy checks against 3.10)
 
-    @pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is 3.11+")
     async def test_asyncio_timeout_raises_timeouterror_from_the_cancellation(
         async_modelgates_client: AsyncModelGates,
     ) -> None:
@@ -112,9 +111,8 @@ async def test_wait_for_timeout_keeps_the_outcomes(
     await assert_created_are_on_server(async_modelgates_client, result)
 
 
-if sys.version_info >= (3, 11):  # mypy checks against 3.10, which lacks these names
+if sys.version_info >= (3, 11):  # TaskGroup is 3.11+ (mypy checks against 3.10)
 
-    @pytest.mark.skipif(sys.version_info < (3, 11), reason="TaskGroup is 3.11+")
     async def test_a_taskgroup_sibling_failure_cancels_the_bulk_and_propagates(
         async_modelgates_client: AsyncModelGates,
     ) -> None:

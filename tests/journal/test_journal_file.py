@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import os
 import stat
+import time
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -19,7 +22,7 @@ from modelgates_async import (
     read_journal,
 )
 from modelgates_async import _journal as journal_module
-from modelgates_async._journal import Journal, fingerprint
+from modelgates_async._journal import Journal, created_record, fingerprint
 from modelgates_async._resume import CLOCK_SKEW
 from modelgates_async.server import LocalServer
 from tests.journal.helpers import (
@@ -47,6 +50,18 @@ def lines(path: str) -> list[dict[str, object]]:
         return [json.loads(line) for line in file]
 
 
+async def intent(journal: Journal, index: int) -> None:
+    """Record that spec ``index`` is about to be sent; returns once it is on disk."""
+    await asyncio.shield(journal.write([{"i": index, "intent": time.time()}], urgent=True))
+
+
+async def created(
+    journal: Journal, index: int, key_hash: str | None, key: str, data: dict[str, Any] | None
+) -> None:
+    """Record spec ``index``'s key and secret; returns once it is on disk."""
+    await asyncio.shield(journal.write([created_record(index, key_hash, key, data)], urgent=True))
+
+
 async def test_a_new_journal_is_0600_whatever_the_umask(journal_path: str) -> None:
     """The journal is created owner-only even under a permissive umask."""
     old = os.umask(0)
@@ -69,8 +84,8 @@ async def test_a_journal_others_can_read_is_refused(journal_path: str) -> None:
 async def test_records_are_on_disk_when_the_write_returns(journal_path: str) -> None:
     """An intent and an outcome are in the file once their awaits return."""
     journal = Journal.open(journal_path, SPECS)
-    await journal.intent(1)
-    await journal.created(1, "h1", "sk-mg-v1-" + "s" * 40, {"name": "x"})
+    await intent(journal, 1)
+    await created(journal, 1, "h1", "sk-mg-v1-" + "s" * 40, {"name": "x"})
     assert lines(journal_path)[1:] == [
         {"i": 1, "intent": lines(journal_path)[1]["intent"]},
         {"i": 1, "hash": "h1", "key": "sk-mg-v1-" + "s" * 40, "data": {"name": "x"}},
@@ -81,9 +96,9 @@ async def test_records_are_on_disk_when_the_write_returns(journal_path: str) -> 
 async def test_a_torn_last_line_loads_and_is_cut_off(journal_path: str) -> None:
     """A crash mid-write (an unterminated last record) loads; the tail is removed."""
     journal = Journal.open(journal_path, SPECS)
-    await journal.intent(0)
-    await journal.created(0, "h0", "sk-secret-0000000000000000000", None)
-    await journal.intent(2)
+    await intent(journal, 0)
+    await created(journal, 0, "h0", "sk-secret-0000000000000000000", None)
+    await intent(journal, 2)
     await journal.aclose()
     append(journal_path, b'{"i": 2, "hash": "h2", "key": "sk-tor')
     entries = read_journal(journal_path)
@@ -97,7 +112,7 @@ async def test_a_torn_last_line_loads_and_is_cut_off(journal_path: str) -> None:
 async def test_zeros_after_the_last_record_count_as_a_torn_tail(journal_path: str) -> None:
     """Garbage after the last complete record (a power cut) is a torn tail, not corruption."""
     journal = Journal.open(journal_path, SPECS)
-    await journal.intent(0)
+    await intent(journal, 0)
     await journal.aclose()
     append(journal_path, b"\0" * 50 + b"\n" + b"\0" * 10)
     assert [e.state for e in read_journal(journal_path)] == ["in_doubt", "todo", "todo"]
@@ -106,7 +121,7 @@ async def test_zeros_after_the_last_record_count_as_a_torn_tail(journal_path: st
 async def test_a_bad_line_between_records_is_corruption(journal_path: str) -> None:
     """A line that is not a record followed by good ones is refused, naming the line."""
     journal = Journal.open(journal_path, SPECS)
-    await journal.intent(0)
+    await intent(journal, 0)
     await journal.aclose()
     append(journal_path, b"not json\n" + json.dumps({"i": 1, "intent": 1.0}).encode() + b"\n")
     with pytest.raises(JournalError, match="line 3"):
@@ -135,7 +150,7 @@ async def test_a_second_process_cannot_open_a_journal_in_use(journal_path: str) 
 async def test_the_repr_shows_counts_never_a_secret(journal_path: str) -> None:
     """repr(journal) and repr of its entries hold no secret."""
     journal = Journal.open(journal_path, SPECS)
-    await journal.created(0, "h0", "sk-mg-v1-topsecretvalue-123456", {"a": 1})
+    await created(journal, 0, "h0", "sk-mg-v1-topsecretvalue-123456", {"a": 1})
     assert "topsecret" not in repr(journal)
     assert "topsecret" not in repr(journal.entries[0])
     assert "done=1" in repr(journal)
@@ -208,7 +223,7 @@ async def test_an_orphan_of_a_spec_in_doubt_is_deleted_and_the_spec_made_once(
     journal = Journal.open(
         journal_path, [fingerprint({"name": s.name, "limit": s.limit}) for s in specs]
     )
-    await journal.intent(1)
+    await intent(journal, 1)
     await journal.aclose()
     orphan = await async_modelgates_client.api_keys.create("tenant-00001", limit=2.0)
     result = await async_modelgates_client.api_keys.create_many(specs, journal=journal_path)
@@ -307,7 +322,7 @@ async def test_an_orphan_that_expired_before_the_resume_is_deleted_too(
     journal = Journal.open(
         journal_path, [fingerprint({"name": s.name, "limit": s.limit}) for s in specs]
     )
-    await journal.intent(0)
+    await intent(journal, 0)
     await journal.aclose()
     soon = modelgates_server.clock.now() + timedelta(seconds=30)
     orphan = await async_modelgates_client.api_keys.create("tenant-00000", expires_at=soon)
