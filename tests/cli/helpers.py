@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from click.testing import Result
@@ -17,6 +19,12 @@ WRONG_KEY = "sk-mg-v1-" + "0badc0de" * 8
 # The ``invoke`` fixture: ``invoke("keys", "list", input="y\n")`` runs `modelgates ARGS`
 # in-process and returns click's Result.
 Invoke = Callable[..., Result]
+
+
+def command() -> list[str]:
+    """The installed console script, or the module when the script is not on disk."""
+    script = Path(sys.executable).parent / "modelgates"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "modelgates_async.cli"]
 
 
 def make_keys(server: LocalServer, *specs: KeySpec) -> list[CreatedKey]:
