@@ -108,6 +108,9 @@ class Settings:
     """The command takes ``--redis`` (:func:`redis_option`): its client may share a limiter."""
     redis_url: str | None = attrs.field(default=None, repr=False)  # may hold a password
     redis_key: str | None = None
+    loaded_profile: Profile | None = attrs.field(default=None, repr=False)
+    """The profile once :func:`profile` has read it: a command that makes several calls
+    reads the config file (and runs an ``api_key_command``) once."""
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -240,8 +243,13 @@ def explain(exc: ModelGatesError, base_url: str) -> str:
 
 
 def profile() -> Profile:
-    """The profile chosen by ``--profile`` or ``$MODELGATES_PROFILE`` (or the default)."""
-    return load_profile(settings().profile or os.environ.get("MODELGATES_PROFILE") or None)
+    """The profile chosen by ``--profile`` or ``$MODELGATES_PROFILE`` (or the default),
+    read once per command."""
+    options = settings()
+    if options.loaded_profile is None:
+        chosen = options.profile or os.environ.get("MODELGATES_PROFILE") or None
+        options.loaded_profile = load_profile(chosen)
+    return options.loaded_profile
 
 
 def credentials() -> tuple[str | None, str | None, Profile]:
