@@ -108,51 +108,53 @@ class Settings:
     """The command takes ``--redis`` (:func:`redis_option`): its client may share a limiter."""
     redis_url: str | None = attrs.field(default=None, repr=False)  # may hold a password
     redis_key: str | None = None
-
-
-def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
-    def callback(ctx: click.Context, _: click.Parameter, value: Any) -> Any:
-        if value is not None and value is not False:
-            setattr(ctx.ensure_object(Settings), name, value)
-        return value
-
-    return callback
+    loaded_profile: Profile | None = attrs.field(default=None, repr=False)
+    """The profile once :func:`profile` has read it: a command that makes several calls
+    reads the config file (and runs an ``api_key_command``) once."""
 
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _setting(flag: str, help: str, **more: Any) -> Callable[[F], F]:
+    """An option that fills the :class:`Settings` field of its name (``--base-url``:
+    ``base_url``) instead of a parameter of the command."""
+    name = flag.removeprefix("--").replace("-", "_")
+
+    def store(ctx: click.Context, _: click.Parameter, value: Any) -> Any:
+        if value is not None and value is not False:
+            setattr(ctx.ensure_object(Settings), name, value)
+        return value
+
+    return click.option(flag, expose_value=False, callback=store, help=help, **more)
+
+
+_COMMON_OPTIONS = (
+    _setting(
+        "--api-key",
+        "Management API key (default: $MODELGATES_API_KEY). Never printed.",
+        metavar="KEY",
+    ),
+    _setting(
+        "--base-url",
+        "API base URL (default: $MODELGATES_BASE_URL, else https://modelgates.ai/api/v1).",
+        metavar="URL",
+    ),
+    _setting(
+        "--profile",
+        "Profile of the config file to use (default: $MODELGATES_PROFILE).",
+        metavar="NAME",
+    ),
+    _setting("--json", "Print JSON for programs instead of tables.", is_flag=True),
+)
+
+
 def common_options(function: F) -> F:
     """``--api-key``, ``--base-url``, ``--profile`` and ``--json``, on the group and on
     every command."""
-    function = click.option(
-        "--json",
-        is_flag=True,
-        expose_value=False,
-        callback=_store("json"),
-        help="Print JSON for programs instead of tables.",
-    )(function)
-    function = click.option(
-        "--profile",
-        metavar="NAME",
-        expose_value=False,
-        callback=_store("profile"),
-        help="Profile of the config file to use (default: $MODELGATES_PROFILE).",
-    )(function)
-    function = click.option(
-        "--base-url",
-        metavar="URL",
-        expose_value=False,
-        callback=_store("base_url"),
-        help="API base URL (default: $MODELGATES_BASE_URL, else https://modelgates.ai/api/v1).",
-    )(function)
-    return click.option(
-        "--api-key",
-        metavar="KEY",
-        expose_value=False,
-        callback=_store("api_key"),
-        help="Management API key (default: $MODELGATES_API_KEY). Never printed.",
-    )(function)
+    for option in reversed(_COMMON_OPTIONS):  # the first one applied is listed last
+        function = option(function)
+    return function
 
 
 def redis_option(function: F) -> F:
@@ -166,14 +168,12 @@ def redis_option(function: F) -> F:
         if value:
             options.redis_url = value
 
-    function = click.option(
+    function = _setting(
         "--redis-key",
-        metavar="KEY",
-        expose_value=False,
-        callback=_store("redis_key"),
-        help="Name of the shared limit in that Redis: processes share one when URL and key "
+        "Name of the shared limit in that Redis: processes share one when URL and key "
         f"match (default: ${REDIS_KEY_ENV}, else the profile's redis_key, else modelgates, "
         "the library's default).",
+        metavar="KEY",
     )(function)
     return click.option(
         "--redis",
@@ -243,8 +243,13 @@ def explain(exc: ModelGatesError, base_url: str) -> str:
 
 
 def profile() -> Profile:
-    """The profile chosen by ``--profile`` or ``$MODELGATES_PROFILE`` (or the default)."""
-    return load_profile(settings().profile or os.environ.get("MODELGATES_PROFILE") or None)
+    """The profile chosen by ``--profile`` or ``$MODELGATES_PROFILE`` (or the default),
+    read once per command."""
+    options = settings()
+    if options.loaded_profile is None:
+        chosen = options.profile or os.environ.get("MODELGATES_PROFILE") or None
+        options.loaded_profile = load_profile(chosen)
+    return options.loaded_profile
 
 
 def credentials() -> tuple[str | None, str | None, Profile]:

@@ -99,11 +99,11 @@ def apply(
     secrets_path = pending.secrets if pending is not None else out or default_secrets_path(file)
     state = settings()
     outcome = ApplyOutcome()
-    base_url = [""]  # the client's, for the advice on failures
-    started = [pending is not None]  # whether a change may have been sent
+    base_url = ""  # the client's, for the advice on failures
+    started = pending is not None  # whether a change may have been sent
 
     def interrupted() -> str:
-        if not started[0]:
+        if not started:
             return "Nothing was changed."
         where = f" New keys' secrets are in {secrets_path}." if outcome.created else ""
         return (
@@ -141,7 +141,8 @@ def apply(
                 )  # fmt: skip
 
         async def prepare(mg: AsyncModelGates) -> Plan:
-            base_url[0] = mg.base_url
+            nonlocal base_url
+            base_url = mg.base_url
             if pending is not None:
                 bar = progress("finishing the interrupted apply", unit="keys")
                 await carry_out(mg, finish_pending, pending, bar, len(pending.specs))
@@ -172,7 +173,7 @@ def apply(
             if not proceed and not state.json:
                 console().print("Nothing was changed.")
         if proceed:
-            started[0] = True
+            started = True
             state.interrupted = interrupted()
             total = len(plan.creates) + len(plan.updates) + len(plan.prunes)
             bar = progress("applying", unit="changes")
@@ -182,7 +183,7 @@ def apply(
             except OSError as exc:
                 raise secrets_failed(exc) from None
     declined = not proceed and not plan.empty
-    _report(plan, outcome, secrets_path, base_url[0], declined=declined, show=show_secrets)
+    _report(plan, outcome, secrets_path, base_url, declined=declined, show=show_secrets)
 
 
 def _report(

@@ -40,7 +40,7 @@ from modelgates_async.cli.bulk_journal import (
 from modelgates_async.cli.keytable import unique_prefixes
 from modelgates_async.cli.output import console, print_json
 from modelgates_async.cli.progress import progress
-from modelgates_async.cli.specfile import SPEC_FIELDS, Row, csv_spec, read_specs
+from modelgates_async.cli.specfile import Row, read_specs
 from modelgates_async.errors import (
     CreatedKeyValidationError,
     JournalError,
@@ -49,7 +49,7 @@ from modelgates_async.errors import (
 )
 from modelgates_async.models import CreatedKey
 
-__all__ = ["LISTED_KEYS", "SPEC_FIELDS", "Row", "bulk_create", "csv_spec", "read_specs"]
+__all__ = ["LISTED_KEYS", "bulk_create", "default_secrets_path"]
 
 LISTED_KEYS = 50
 """bulk-create lists the keys it made on the terminal only up to this many."""

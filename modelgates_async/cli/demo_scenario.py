@@ -24,6 +24,7 @@ from rich.table import Table
 from modelgates_async._bulk import KeySpec, KeyUpdate
 from modelgates_async._client import AsyncModelGates
 from modelgates_async.cli.formatting import money as format_money
+from modelgates_async.cli.formatting import reset
 from modelgates_async.models import APIKey, usage_in_limit_window
 
 __all__ = ["TENANTS", "Tenant", "run_demo"]
@@ -76,8 +77,7 @@ def money(value: float | None) -> str:
 
 def _limit_cells(key: APIKey) -> tuple[str, str, str, str]:
     """A key's hash (its start), label, limit and reset, as the demo's tables show them."""
-    resets = key.limit_reset.value if key.limit_reset else "never"
-    return key.hash[:PREFIX_LENGTH], key.label, money(key.limit), resets
+    return key.hash[:PREFIX_LENGTH], key.label, money(key.limit), reset(key.limit_reset)
 
 
 def tenant_of(key: APIKey) -> str:

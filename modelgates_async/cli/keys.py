@@ -68,6 +68,12 @@ def stdin_is_terminal() -> bool:
 
 
 RESETS = click.Choice(["daily", "weekly", "monthly", "none"], case_sensitive=False)
+_secret_file_option = click.option(
+    "--secret-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the new secret to this new file (mode 0600) instead of the terminal.",
+)
+"""``--secret-file``, of the commands that make a key (create, rotate)."""
 
 
 def _reset(value: str | None) -> Any:
@@ -173,11 +179,7 @@ def get_key(key_hash: str) -> None:
     help="Name of an environment variable holding the external API key (32+ characters; "
     "needs --external-user). A secret: never given on the command line itself.",
 )
-@click.option(
-    "--secret-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the new secret to this new file (mode 0600) instead of the terminal.",
-)
+@_secret_file_option
 @common_options
 def create_key(
     name: str,
@@ -339,11 +341,7 @@ def current_key() -> None:
     show_default=True,
     help="What happens to the old key once the new one exists.",
 )
-@click.option(
-    "--secret-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the new secret to this new file (mode 0600) instead of the terminal.",
-)
+@_secret_file_option
 @common_options
 def rotate_key(key_hash: str, retire: str, secret_file: Path | None) -> None:
     """Replace a key with a new one of the same settings, then retire the old one.

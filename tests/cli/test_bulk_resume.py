@@ -24,7 +24,7 @@ import pytest
 
 from modelgates_async import AsyncModelGates, read_journal
 from modelgates_async.server import LocalServer
-from tests.cli.helpers import Invoke, all_keys
+from tests.cli.helpers import Invoke, all_keys, command
 from tests.journal.helpers import (
     eventually,
     keys_on_server,
@@ -39,12 +39,6 @@ CONCURRENCY = "16"
 # (signal, keys on the server when it is sent): killed hard, interrupted, killed again.
 INTERRUPTIONS = [(signal.SIGKILL, 300), (signal.SIGINT, 800), (signal.SIGKILL, 1300)]
 RETRY_NOW = {"Retry-After": "0"}
-
-
-def command() -> list[str]:
-    """The installed console script, or the module when the script is not on disk."""
-    script = Path(sys.executable).parent / "modelgates"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "modelgates_async.cli"]
 
 
 def write_tenants(directory: Path, count: int) -> Path:

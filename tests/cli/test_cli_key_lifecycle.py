@@ -4,45 +4,19 @@ local server; the external API key never reaches the output."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from modelgates_async import APIKey, AsyncModelGates
-from modelgates_async.cli import group
 from modelgates_async.server import LocalServer
+from tests.cli.helpers import Invoke, all_keys
 
-cli = group()
 EXTERNAL_KEY = "ext-" + "7e57c0de" * 5
 
 
-@pytest.fixture
-def invoke(modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Run `modelgates ARGS` with the server's URL and management key in the environment."""
-    monkeypatch.setenv("MODELGATES_API_KEY", modelgates_server.management_key)
-    monkeypatch.setenv("MODELGATES_BASE_URL", modelgates_server.base_url)
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return run
-
-
-def every_key(server: LocalServer) -> list[APIKey]:
-    async def go() -> list[APIKey]:
-        async with AsyncModelGates(server.management_key, base_url=server.base_url) as mg:
-            return [key async for key in mg.api_keys.iter(True, None, True)]
-
-    return asyncio.run(go())
-
-
-def test_help_shows_the_new_options(invoke: Any) -> None:
+def test_help_shows_the_new_options(invoke: Invoke) -> None:
     """`keys list --help` names --include-expired; `keys create --help` the external ones."""
     assert "--include-expired" in invoke("keys", "list", "--help").output
     create_help = invoke("keys", "create", "--help").output
@@ -52,7 +26,7 @@ def test_help_shows_the_new_options(invoke: Any) -> None:
 
 
 def test_an_unset_external_key_variable_is_a_usage_error(
-    invoke: Any, modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+    invoke: Invoke, modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """--external-api-key-env naming an unset variable exits 2 and creates nothing."""
     monkeypatch.delenv("NO_SUCH_EXTERNAL_KEY", raising=False)
@@ -67,11 +41,11 @@ def test_an_unset_external_key_variable_is_a_usage_error(
     )
     assert result.exit_code == 2
     assert "NO_SUCH_EXTERNAL_KEY" in result.output
-    assert every_key(modelgates_server) == []
+    assert all_keys(modelgates_server, include_expired=True) == []
 
 
 def test_keys_list_shows_expired_keys_only_with_the_flag(
-    invoke: Any, modelgates_server: LocalServer
+    invoke: Invoke, modelgates_server: LocalServer
 ) -> None:
     """A key past its expiry is missing from `keys list` and shown by --include-expired
     (with and without --all)."""
@@ -87,7 +61,7 @@ def test_keys_list_shows_expired_keys_only_with_the_flag(
 
 
 def test_keys_create_takes_the_external_key_from_the_environment(
-    invoke: Any, modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+    invoke: Invoke, modelgates_server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`keys create --external-user U --external-api-key-env VAR` stores U; the key's value
     appears nowhere in the output."""
@@ -105,12 +79,12 @@ def test_keys_create_takes_the_external_key_from_the_environment(
     assert result.exit_code == 0, result.output
     assert EXTERNAL_KEY not in result.output
     assert json.loads(result.output)["data"]["external_user"] == "tenant-3"
-    (key,) = every_key(modelgates_server)
+    (key,) = all_keys(modelgates_server, include_expired=True)
     assert key.external_user == "tenant-3"
 
 
 def test_bulk_create_reads_the_external_columns(
-    invoke: Any, modelgates_server: LocalServer, tmp_path: Path
+    invoke: Invoke, modelgates_server: LocalServer, tmp_path: Path
 ) -> None:
     """CSV columns external_user and external_api_key are sent; a row whose external key is
     too short is refused without its value in the output."""
@@ -121,7 +95,8 @@ def test_bulk_create_reads_the_external_columns(
     result = invoke("keys", "bulk-create", str(good))
     assert result.exit_code == 0, result.output
     assert EXTERNAL_KEY not in result.output
-    users = {key.name: key.external_user for key in every_key(modelgates_server)}
+    every_key = all_keys(modelgates_server, include_expired=True)
+    users = {key.name: key.external_user for key in every_key}
     assert users == {"alpha": "tenant-a", "beta": "tenant-b"}
     short = "tooshort-" + "q" * 10
     bad = tmp_path / "bad.jsonl"
@@ -130,4 +105,4 @@ def test_bulk_create_reads_the_external_columns(
     assert result.exit_code != 0
     assert "external_api_key" in result.output
     assert short not in result.output
-    assert len(every_key(modelgates_server)) == 2
+    assert len(all_keys(modelgates_server, include_expired=True)) == 2

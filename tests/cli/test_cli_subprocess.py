@@ -16,14 +16,9 @@ import pytest
 
 from modelgates_async import ModelGates, RateLimitError, RetryConfig
 from modelgates_async.server import LocalServer
+from tests.cli.helpers import command
 
 WRONG_KEY = "sk-mg-v1-" + "feedface" * 8
-
-
-def command() -> list[str]:
-    """The installed console script, or the module when the script is not on disk."""
-    script = Path(sys.executable).parent / "modelgates"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "modelgates_async.cli"]
 
 
 def modelgates(

@@ -17,7 +17,7 @@ import pytest
 
 from modelgates_async import AsyncModelGates, KeySpec, read_journal
 from modelgates_async.server import LocalServer
-from tests.cli.test_cli_subprocess import command
+from tests.cli.helpers import command
 from tests.journal.helpers import secrets_authenticate
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
