@@ -123,8 +123,14 @@ async def test_apply_killed_and_interrupted_resumes_until_the_account_matches_th
 
     child = await start(modelgates_server, fleet)
     await eventually(lambda: len(secret_lines(secrets)) >= 150, child)
+    # The rest held longer, so that the signal lands mid-run however busy the machine is (at
+    # 10 ms a create, a loaded machine could let the child finish before it is signalled).
+    modelgates_server.state.faults.clear()
+    modelgates_server.inject_fault("/keys", method="POST", delay=0.5, times=100_000)
     child.send_signal(signal.SIGINT)
     code, _, err = await finish(child)
+    modelgates_server.state.faults.clear()
+    modelgates_server.inject_fault("/keys", method="POST", delay=0.01, times=100_000)
     assert code == 130, err
     assert "Interrupted." in err
     assert "Run the same command again" in err
